@@ -1,0 +1,38 @@
+/* noiselab.runtime: process-wide settings (BLAS threads) and build information. */
+#include "common.h"
+#include <cblas.h>
+
+/* OpenBLAS's own entry points (declared in its cblas.h for the pthread build). */
+static int r_threads(lua_State *L)
+{
+    if (!lua_isnoneornil(L, 1)) {
+        lua_Integer n = luaL_checkinteger(L, 1);
+        if (n < 1 || n > 1024) return luaL_error(L, "bad argument #1 to 'threads' (thread count must be in [1, 1024], got %d)", (int)n);
+        openblas_set_num_threads((int)n);
+    }
+    lua_pushinteger(L, openblas_get_num_threads());
+    return 1;
+}
+
+static int r_blas_config(lua_State *L)
+{
+    lua_pushstring(L, openblas_get_config());
+    return 1;
+}
+
+static const luaL_Reg functions[] = {{"threads", r_threads}, {"blas_config", r_blas_config}, {NULL, NULL}};
+
+static const nlL_help help_functions[] = {
+    {"threads", "noiselab.threads([n])", "Set (and return) the number of BLAS threads; default 1."},
+    {"blas_config", "runtime.blas_config()", "OpenBLAS build configuration string."},
+    {NULL, NULL, NULL}};
+
+int luaopen_noiselab_runtime(lua_State *L);
+int luaopen_noiselab_runtime(lua_State *L)
+{
+    luaL_newlib(L, functions);
+    lua_pushliteral(L, NL_VERSION);
+    lua_setfield(L, -2, "version");
+    nlL_register_help(L, "runtime", help_functions);
+    return 1;
+}
