@@ -250,7 +250,11 @@ static int pmain(lua_State *L)
     nl_preload_all(L);
     create_arg_table(L, argv, m->argc, script);
     lua_gc(L, LUA_GCRESTART);
-    lua_gc(L, LUA_GCGEN, 0, 0);
+    /* Incremental, not generational (lua.c's default): tensor memory lives outside the Lua
+     * heap and is reported as collector debt; in generational mode a tensor that survives two
+     * minor collections becomes old and waits for a major collection that the small Lua heap
+     * never triggers, so loops of temporaries would grow without bound. */
+    lua_gc(L, LUA_GCINC, 0, 0, 0);
     if (!(args & has_E) && handle_luainit(L) != LUA_OK) return 0;
     if (!runargs(L, argv, script)) return 0;
     if (script > 0 && argv[script] != NULL) {

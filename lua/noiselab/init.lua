@@ -29,6 +29,11 @@ function nl.threads(n)
   return runtime.threads(n)
 end
 
+-- Tensor storage is outside the Lua heap and reported to the collector as debt; generational
+-- mode (stock lua5.4's default) would let surviving temporaries become "old" and pile up until
+-- a major collection that a small Lua heap never triggers.  Incremental mode keeps them bounded.
+collectgarbage("incremental")
+
 -- One BLAS thread unless the user asks for more: small matrices are slower with threads, and
 -- results stay independent of the machine's core count.
 if not os.getenv("OPENBLAS_NUM_THREADS") then runtime.threads(1) end

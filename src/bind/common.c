@@ -4,8 +4,22 @@
 #include "modules.h"
 #include <gsl/gsl_errno.h>
 #include <math.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+
+int nlL_error(lua_State *L, const char *fmt, ...)
+{
+    char msg[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    luaL_where(L, 1);
+    lua_pushstring(L, msg);
+    lua_concat(L, 2);
+    return lua_error(L);
+}
 
 /* ---- tensors ---- */
 
@@ -61,11 +75,11 @@ nl_tensor *nlL_newtensor(lua_State *L, nl_dtype dt, int ndim, const int64_t *sha
     size_t nbytes;
     char sh[160];
     if (nl_shape_bytes(dt, ndim, shape, &nbytes) != NL_OK)
-        luaL_error(L, "cannot make a tensor of shape %s: size out of range",
+        nlL_error(L, "cannot make a tensor of shape %s: size out of range",
                    nlL_shapestr(sh, sizeof sh, ndim, shape));
     nl_tensor *t = push_empty(L);
     if (nl_tensor_init(t, dt, ndim, shape) != NL_OK)
-        luaL_error(L, "cannot allocate %zu bytes for a %s tensor of shape %s", nbytes,
+        nlL_error(L, "cannot allocate %zu bytes for a %s tensor of shape %s", nbytes,
                    nl_dtype_name(dt), nlL_shapestr(sh, sizeof sh, ndim, shape));
     /* Tell the collector about memory it cannot see, so loops of temporaries stay bounded. */
     if (nbytes >= 1024) lua_gc(L, LUA_GCSTEP, (int)(nbytes / 1024 > 1 << 20 ? 1 << 20 : nbytes / 1024));
@@ -102,14 +116,14 @@ int nlL_checkshape(lua_State *L, int arg, int64_t *shape, const char *fname)
     if (lua_istable(L, arg)) {
         lua_Integer n = luaL_len(L, arg);
         if (n > NL_MAXDIM)
-            return luaL_error(L, "bad argument #%d to '%s' (at most %d dimensions, got %d)", arg,
+            return nlL_error(L, "bad argument #%d to '%s' (at most %d dimensions, got %d)", arg,
                               fname, NL_MAXDIM, (int)n);
         for (lua_Integer i = 1; i <= n; i++) {
             lua_geti(L, arg, i);
             int isnum;
             lua_Integer v = lua_tointegerx(L, -1, &isnum);
             if (!isnum || v < 0)
-                return luaL_error(L, "bad argument #%d to '%s' (dimension %d must be a non-negative integer, got %s)",
+                return nlL_error(L, "bad argument #%d to '%s' (dimension %d must be a non-negative integer, got %s)",
                                   arg, fname, (int)i, luaL_tolstring(L, -1, NULL));
             shape[ndim++] = v;
             lua_pop(L, 1);
@@ -117,20 +131,20 @@ int nlL_checkshape(lua_State *L, int arg, int64_t *shape, const char *fname)
         return ndim;
     }
     int top = lua_gettop(L);
-    if (arg > top) return luaL_error(L, "bad argument #%d to '%s' (shape expected, got no value)", arg, fname);
+    if (arg > top) return nlL_error(L, "bad argument #%d to '%s' (shape expected, got no value)", arg, fname);
     for (int i = arg; i <= top; i++) {
         if (lua_type(L, i) != LUA_TNUMBER) break;
         int isnum;
         lua_Integer v = lua_tointegerx(L, i, &isnum);
         if (!isnum || v < 0)
-            return luaL_error(L, "bad argument #%d to '%s' (dimension must be a non-negative integer, got %s)",
+            return nlL_error(L, "bad argument #%d to '%s' (dimension must be a non-negative integer, got %s)",
                               i, fname, luaL_tolstring(L, i, NULL));
         if (ndim >= NL_MAXDIM)
-            return luaL_error(L, "bad argument #%d to '%s' (at most %d dimensions)", i, fname, NL_MAXDIM);
+            return nlL_error(L, "bad argument #%d to '%s' (at most %d dimensions)", i, fname, NL_MAXDIM);
         shape[ndim++] = v;
     }
     if (ndim == 0)
-        return luaL_error(L, "bad argument #%d to '%s' (shape expected as integers or a table, got %s)",
+        return nlL_error(L, "bad argument #%d to '%s' (shape expected as integers or a table, got %s)",
                           arg, fname, luaL_typename(L, arg));
     return ndim;
 }
@@ -156,8 +170,8 @@ nl_dtype nlL_optdtype_field(lua_State *L, int arg, nl_dtype def)
 
 int nlL_status_error(lua_State *L, nl_status s, const char *fname, const char *detail)
 {
-    if (detail && *detail) return luaL_error(L, "%s: %s: %s", fname, nl_status_string(s), detail);
-    return luaL_error(L, "%s: %s", fname, nl_status_string(s));
+    if (detail && *detail) return nlL_error(L, "%s: %s: %s", fname, nl_status_string(s), detail);
+    return nlL_error(L, "%s: %s", fname, nl_status_string(s));
 }
 
 int nlL_checkdim(lua_State *L, int arg, int ndim, const char *fname)
@@ -165,7 +179,7 @@ int nlL_checkdim(lua_State *L, int arg, int ndim, const char *fname)
     lua_Integer d = luaL_checkinteger(L, arg);
     lua_Integer z = d < 0 ? d + ndim : d - 1;
     if (z < 0 || z >= ndim)
-        return luaL_error(L, "bad argument #%d to '%s' (dim must be in [1, %d] or [-%d, -1], got %d)",
+        return nlL_error(L, "bad argument #%d to '%s' (dim must be in [1, %d] or [-%d, -1], got %d)",
                           arg, fname, ndim, ndim, (int)d);
     return (int)z;
 }
@@ -208,7 +222,7 @@ nl_rng *nlL_optrng_field(lua_State *L, int arg)
     nl_rng *g;
     if (lua_isnil(L, -1)) g = nlL_default_rng(L);
     else if (!(g = nlL_testrng(L, -1)))
-        luaL_error(L, "option 'rng' must be a noiselab.Generator, got %s", luaL_typename(L, -1));
+        nlL_error(L, "option 'rng' must be a noiselab.Generator, got %s", luaL_typename(L, -1));
     lua_pop(L, 1); /* the generator stays alive: the options table references it */
     return g;
 }
@@ -223,7 +237,7 @@ double nlL_optnumber_field(lua_State *L, int arg, const char *key, double def)
     if (t != LUA_TNIL) {
         int ok;
         v = lua_tonumberx(L, -1, &ok);
-        if (!ok) luaL_error(L, "option '%s' must be a number, got %s", key, luaL_typename(L, -1));
+        if (!ok) nlL_error(L, "option '%s' must be a number, got %s", key, luaL_typename(L, -1));
     }
     lua_pop(L, 1);
     return v;
@@ -237,7 +251,7 @@ lua_Integer nlL_optinteger_field(lua_State *L, int arg, const char *key, lua_Int
     if (t != LUA_TNIL) {
         int ok;
         v = lua_tointegerx(L, -1, &ok);
-        if (!ok) luaL_error(L, "option '%s' must be an integer, got %s", key, luaL_tolstring(L, -1, NULL));
+        if (!ok) nlL_error(L, "option '%s' must be an integer, got %s", key, luaL_tolstring(L, -1, NULL));
     }
     lua_pop(L, 1);
     return v;
@@ -249,7 +263,7 @@ int nlL_optboolean_field(lua_State *L, int arg, const char *key, int def)
     int t = lua_getfield(L, arg, key);
     int v = def;
     if (t == LUA_TBOOLEAN) v = lua_toboolean(L, -1);
-    else if (t != LUA_TNIL) luaL_error(L, "option '%s' must be a boolean, got %s", key, luaL_typename(L, -1));
+    else if (t != LUA_TNIL) nlL_error(L, "option '%s' must be a boolean, got %s", key, luaL_typename(L, -1));
     lua_pop(L, 1);
     return v;
 }
@@ -260,7 +274,7 @@ const char *nlL_optstring_field(lua_State *L, int arg, const char *key, const ch
     int t = lua_getfield(L, arg, key);
     const char *v = def;
     if (t == LUA_TSTRING) v = lua_tostring(L, -1);
-    else if (t != LUA_TNIL) luaL_error(L, "option '%s' must be a string, got %s", key, luaL_typename(L, -1));
+    else if (t != LUA_TNIL) nlL_error(L, "option '%s' must be a string, got %s", key, luaL_typename(L, -1));
     lua_pop(L, 1); /* the string stays referenced by the options table */
     return v;
 }

@@ -40,6 +40,10 @@ int nlL_status_error(lua_State *L, nl_status s, const char *fname, const char *d
 /* Check a dim argument (1-based, negative counts from the end) and return it 0-based. */
 int nlL_checkdim(lua_State *L, int arg, int ndim, const char *fname);
 
+/* luaL_error with C's printf formats (%lld, %zu, %g, %.3e ... which lua_pushfstring lacks):
+ * the message is formatted into a stack buffer, prefixed with the position like luaL_error. */
+int nlL_error(lua_State *L, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
 /* ---- random generators ---- */
 nl_rng *nlL_checkrng(lua_State *L, int arg);
 nl_rng *nlL_testrng(lua_State *L, int arg);

@@ -68,21 +68,21 @@ static int sample(lua_State *L, int kind, const char *fname)
     if (lua_istable(L, 2)) ndim = nlL_checkshape(L, 2, shape, fname);
     else {
         lua_Integer n = luaL_checkinteger(L, 2);
-        if (n < 0) return luaL_error(L, "bad argument #2 to '%s' (count must be >= 0, got %d)", fname, (int)n);
+        if (n < 0) return nlL_error(L, "bad argument #2 to '%s' (count must be >= 0, got %d)", fname, (int)n);
         shape[0] = n;
         ndim = 1;
     }
     if (kind == 0) {
         p1 = luaL_optnumber(L, 3, 0);
         p2 = luaL_optnumber(L, 4, 1);
-        if (!(p1 < p2)) return luaL_error(L, "bad argument to 'uniform' (a < b expected, got %f, %f)", p1, p2);
+        if (!(p1 < p2)) return nlL_error(L, "bad argument to 'uniform' (a < b expected, got %f, %f)", p1, p2);
     } else if (kind == 1) {
         p1 = luaL_optnumber(L, 3, 0);
         p2 = luaL_optnumber(L, 4, 1);
-        if (!(p2 >= 0)) return luaL_error(L, "bad argument #4 to 'normal' (std must be >= 0, got %f)", p2);
+        if (!(p2 >= 0)) return nlL_error(L, "bad argument #4 to 'normal' (std must be >= 0, got %f)", p2);
     } else {
         p1 = luaL_optnumber(L, 3, 1);
-        if (!(p1 > 0)) return luaL_error(L, "bad argument #3 to 'exponential' (rate must be > 0, got %f)", p1);
+        if (!(p1 > 0)) return nlL_error(L, "bad argument #3 to 'exponential' (rate must be > 0, got %f)", p1);
     }
     nl_dtype dt = nlL_optdtype_field(L, 5, NL_F64);
     nl_tensor *t = nlL_newtensor(L, dt, ndim, shape);
@@ -101,9 +101,9 @@ static int g_integers(lua_State *L)
 {
     nl_rng *g = nlL_checkrng(L, 1);
     lua_Integer lo = luaL_checkinteger(L, 2), hi = luaL_checkinteger(L, 3);
-    if (lo > hi) return luaL_error(L, "bad argument to 'integers' (lo <= hi expected, got %d > %d)", (int)lo, (int)hi);
+    if (lo > hi) return nlL_error(L, "bad argument to 'integers' (lo <= hi expected, got %d > %d)", (int)lo, (int)hi);
     if ((hi - lo) > ((lua_Integer)1 << 53))
-        return luaL_error(L, "bad argument to 'integers' (range wider than 2^53 is not exact in a tensor)");
+        return nlL_error(L, "bad argument to 'integers' (range wider than 2^53 is not exact in a tensor)");
     if (lua_isnoneornil(L, 4)) {
         lua_pushinteger(L, lo + (lua_Integer)nl_rng_below(g, (uint64_t)(hi - lo) + 1));
         return 1;
@@ -113,7 +113,7 @@ static int g_integers(lua_State *L)
     if (lua_istable(L, 4)) ndim = nlL_checkshape(L, 4, shape, "integers");
     else {
         lua_Integer n = luaL_checkinteger(L, 4);
-        if (n < 0) return luaL_error(L, "bad argument #4 to 'integers' (count must be >= 0, got %d)", (int)n);
+        if (n < 0) return nlL_error(L, "bad argument #4 to 'integers' (count must be >= 0, got %d)", (int)n);
         shape[0] = n;
         ndim = 1;
     }
@@ -127,7 +127,7 @@ static int g_permutation(lua_State *L)
 {
     nl_rng *g = nlL_checkrng(L, 1);
     lua_Integer n = luaL_checkinteger(L, 2);
-    if (n < 0) return luaL_error(L, "bad argument #2 to 'permutation' (n must be >= 0, got %d)", (int)n);
+    if (n < 0) return nlL_error(L, "bad argument #2 to 'permutation' (n must be >= 0, got %d)", (int)n);
     int64_t shape[1] = {n};
     nl_tensor *t = nlL_newtensor(L, NL_F64, 1, shape);
     nl_fill_permutation(t, g, 1);
@@ -153,16 +153,16 @@ static int g_restore(lua_State *L)
     luaL_checktype(L, 2, LUA_TTABLE);
     uint64_t w[NL_RNG_STATE_WORDS];
     if (luaL_len(L, 2) != NL_RNG_STATE_WORDS)
-        return luaL_error(L, "bad argument #2 to 'restore' (a state table of %d integers from g:state() expected, got %d values)",
+        return nlL_error(L, "bad argument #2 to 'restore' (a state table of %d integers from g:state() expected, got %d values)",
                           NL_RNG_STATE_WORDS, (int)luaL_len(L, 2));
     for (int i = 0; i < NL_RNG_STATE_WORDS; i++) {
         lua_geti(L, 2, i + 1);
         int ok;
         w[i] = (uint64_t)lua_tointegerx(L, -1, &ok);
-        if (!ok) return luaL_error(L, "bad argument #2 to 'restore' (state entry %d is not an integer)", i + 1);
+        if (!ok) return nlL_error(L, "bad argument #2 to 'restore' (state entry %d is not an integer)", i + 1);
         lua_pop(L, 1);
     }
-    if (nl_rng_set_state(g, w) != 0) return luaL_error(L, "bad argument #2 to 'restore' (not a valid generator state)");
+    if (nl_rng_set_state(g, w) != 0) return nlL_error(L, "bad argument #2 to 'restore' (not a valid generator state)");
     lua_settop(L, 1);
     return 1;
 }
@@ -191,6 +191,17 @@ static int g_tostring(lua_State *L)
     return 1;
 }
 
+/* rng.philox_block(seed, counter_hi, counter_lo) -> four 32-bit words: the raw generator
+ * output, for checking against Random123's known-answer vectors. */
+static int r_philox_block(lua_State *L)
+{
+    uint32_t out[4];
+    nl_philox_at((uint64_t)luaL_checkinteger(L, 1), (uint64_t)luaL_checkinteger(L, 2),
+                 (uint64_t)luaL_checkinteger(L, 3), out);
+    for (int i = 0; i < 4; i++) lua_pushinteger(L, out[i]);
+    return 4;
+}
+
 static const luaL_Reg methods[] = {
     {"seed", g_seed}, {"uniform", g_uniform}, {"normal", g_normal},
     {"exponential", g_exponential}, {"integers", g_integers}, {"permutation", g_permutation},
@@ -198,12 +209,14 @@ static const luaL_Reg methods[] = {
     {NULL, NULL}};
 
 static const luaL_Reg functions[] = {
-    {"new", r_new}, {"default", r_default}, {"seed", r_seed_default}, {NULL, NULL}};
+    {"new", r_new}, {"default", r_default}, {"seed", r_seed_default},
+    {"philox_block", r_philox_block}, {NULL, NULL}};
 
 static const nlL_help help_functions[] = {
     {"new", "rng.new([seed=0 [, stream=0]])", "New Philox4x32-10 generator."},
     {"default", "rng.default()", "The default generator of this Lua state (seed 0 until seeded)."},
     {"seed", "rng.seed(n)", "Reseed the default generator (same as noiselab.seed)."},
+    {"philox_block", "rng.philox_block(seed, ctr_hi, ctr_lo)", "Raw Philox4x32-10 output block (four 32-bit words)."},
     {NULL, NULL, NULL}};
 
 static const nlL_help help_methods[] = {

@@ -7,7 +7,7 @@ static int r_threads(lua_State *L)
 {
     if (!lua_isnoneornil(L, 1)) {
         lua_Integer n = luaL_checkinteger(L, 1);
-        if (n < 1 || n > 1024) return luaL_error(L, "bad argument #1 to 'threads' (thread count must be in [1, 1024], got %d)", (int)n);
+        if (n < 1 || n > 1024) return nlL_error(L, "bad argument #1 to 'threads' (thread count must be in [1, 1024], got %d)", (int)n);
         openblas_set_num_threads((int)n);
     }
     lua_pushinteger(L, openblas_get_num_threads());

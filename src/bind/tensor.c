@@ -6,6 +6,7 @@
  * view, reshape (a copy only when the strides forbid a view).  Everything else returns new
  * storage.  Indices are 1-based; negative indices and dims count from the end. */
 #include "common.h"
+#include "noiselab/csv.h"
 #include "noiselab/tensor_random.h"
 #include <math.h>
 #include <stdio.h>
@@ -71,7 +72,7 @@ static int t_full(lua_State *L)
 {
     int64_t shape[NL_MAXDIM];
     int ndim = nlL_checkshape(L, 1, shape, "full");
-    if (!lua_istable(L, 1)) return luaL_error(L, "bad argument #1 to 'full' (shape table expected)");
+    if (!lua_istable(L, 1)) return nlL_error(L, "bad argument #1 to 'full' (shape table expected)");
     double v = luaL_checknumber(L, 2);
     nl_dtype dt = opt_dtype_arg(L, 3, NL_F64);
     nl_tensor *t = nlL_newtensor(L, dt, ndim, shape);
@@ -84,7 +85,7 @@ static int t_eye(lua_State *L)
     lua_Integer n = luaL_checkinteger(L, 1);
     lua_Integer m = lua_isinteger(L, 2) ? lua_tointeger(L, 2) : n;
     int opt = lua_isinteger(L, 2) ? 3 : 2;
-    if (n < 0 || m < 0) return luaL_error(L, "bad argument #1 to 'eye' (sizes must be >= 0, got %d, %d)", (int)n, (int)m);
+    if (n < 0 || m < 0) return nlL_error(L, "bad argument #1 to 'eye' (sizes must be >= 0, got %d, %d)", (int)n, (int)m);
     int64_t shape[2] = {n, m};
     nl_tensor *t = nlL_newtensor(L, opt_dtype_arg(L, opt, NL_F64), 2, shape);
     for (int64_t i = 0; i < (n < m ? n : m); i++) nl_set_flat(t, i * m + i, 1.0);
@@ -96,7 +97,7 @@ static int t_arange(lua_State *L)
 {
     int nargs = 0;
     while (nargs < 3 && lua_type(L, nargs + 1) == LUA_TNUMBER) nargs++;
-    if (nargs == 0) return luaL_error(L, "bad argument #1 to 'arange' (number expected, got %s)", luaL_typename(L, 1));
+    if (nargs == 0) return nlL_error(L, "bad argument #1 to 'arange' (number expected, got %s)", luaL_typename(L, 1));
     double start = 0, stop, step = 1;
     if (nargs == 1) stop = lua_tonumber(L, 1);
     else {
@@ -105,10 +106,10 @@ static int t_arange(lua_State *L)
         if (nargs == 3) step = lua_tonumber(L, 3);
     }
     if (step == 0 || !isfinite(start) || !isfinite(stop) || !isfinite(step))
-        return luaL_error(L, "bad argument to 'arange' (finite start/stop and a non-zero step expected, got %f, %f, %f)", start, stop, step);
+        return nlL_error(L, "bad argument to 'arange' (finite start/stop and a non-zero step expected, got %f, %f, %f)", start, stop, step);
     double cnt = ceil((stop - start) / step);
     if (cnt < 0) cnt = 0;
-    if (cnt > 1e15) return luaL_error(L, "arange: %f elements requested", cnt);
+    if (cnt > 1e15) return nlL_error(L, "arange: %f elements requested", cnt);
     int64_t shape[1] = {(int64_t)cnt};
     nl_tensor *t = nlL_newtensor(L, opt_dtype_arg(L, nargs + 1, NL_F64), 1, shape);
     nl_arange(t, start, step);
@@ -119,7 +120,7 @@ static int t_linspace(lua_State *L)
 {
     double a = nlL_checkfinite(L, 1), b = nlL_checkfinite(L, 2);
     lua_Integer n = luaL_checkinteger(L, 3);
-    if (n < 0) return luaL_error(L, "bad argument #3 to 'linspace' (count must be >= 0, got %d)", (int)n);
+    if (n < 0) return nlL_error(L, "bad argument #3 to 'linspace' (count must be >= 0, got %d)", (int)n);
     int64_t shape[1] = {n};
     nl_tensor *t = nlL_newtensor(L, opt_dtype_arg(L, 4, NL_F64), 1, shape);
     nl_linspace(t, a, b);
@@ -132,7 +133,7 @@ static int nested_shape(lua_State *L, int idx, int64_t *shape)
     int ndim = 0;
     lua_pushvalue(L, idx);
     while (lua_istable(L, -1)) {
-        if (ndim >= NL_MAXDIM) return luaL_error(L, "from: more than %d nesting levels", NL_MAXDIM);
+        if (ndim >= NL_MAXDIM) return nlL_error(L, "from: more than %d nesting levels", NL_MAXDIM);
         shape[ndim++] = (int64_t)luaL_len(L, -1);
         if (shape[ndim - 1] == 0) break;
         lua_geti(L, -1, 1);
@@ -150,7 +151,7 @@ static void fill_nested(lua_State *L, int idx, const nl_tensor *t, int depth, in
         char path[128] = "";
         size_t k = 0;
         for (int d = 0; d < depth; d++) k += (size_t)snprintf(path + k, sizeof path - k, "[%lld]", (long long)pos[d] + 1);
-        luaL_error(L, "from: ragged nested table: element %s should be a table of %lld values",
+        nlL_error(L, "from: ragged nested table: element %s should be a table of %lld values",
                    depth ? path : "(top)", (long long)n);
     }
     for (int64_t i = 0; i < n; i++) {
@@ -161,7 +162,7 @@ static void fill_nested(lua_State *L, int idx, const nl_tensor *t, int depth, in
         } else {
             int ok;
             double v = lua_tonumberx(L, -1, &ok);
-            if (!ok) luaL_error(L, "from: element %lld is %s, expected a number", (long long)(*flat + 1), luaL_typename(L, -1));
+            if (!ok) nlL_error(L, "from: element %lld is %s, expected a number", (long long)(*flat + 1), luaL_typename(L, -1));
             nl_set_flat(t, (*flat)++, v);
         }
         lua_pop(L, 1);
@@ -277,14 +278,14 @@ static void check_indices(lua_State *L, const nl_tensor *t, const char *fname, i
     if (strcmp(fname, "set") == 0) given--;
     if (given != t->ndim) {
         char b[SHAPEBUF];
-        luaL_error(L, "bad argument to '%s' (%d indices expected for a tensor of shape %s, got %d)",
+        nlL_error(L, "bad argument to '%s' (%d indices expected for a tensor of shape %s, got %d)",
                    fname, t->ndim, shp(b, t), given);
     }
     for (int d = 0; d < t->ndim; d++) {
         lua_Integer i = luaL_checkinteger(L, d + 2);
         lua_Integer z = i < 0 ? i + t->shape[d] : i - 1;
         if (z < 0 || z >= t->shape[d])
-            luaL_error(L, "bad argument #%d to '%s' (index %d out of range [1, %d] for dim %d)",
+            nlL_error(L, "bad argument #%d to '%s' (index %d out of range [1, %d] for dim %d)",
                        d + 2, fname, (int)i, (int)t->shape[d], d + 1);
         idx[d] = z;
     }
@@ -314,7 +315,7 @@ static int m_item(lua_State *L)
     nl_tensor *t = nlL_checktensor(L, 1);
     if (nl_numel(t) != 1) {
         char b[SHAPEBUF];
-        return luaL_error(L, "bad argument #1 to 'item' (a one-element tensor expected, got shape %s)", shp(b, t));
+        return nlL_error(L, "bad argument #1 to 'item' (a one-element tensor expected, got shape %s)", shp(b, t));
     }
     lua_pushnumber(L, nl_get_flat(t, 0));
     return 1;
@@ -352,7 +353,16 @@ static int m_len(lua_State *L)
 
 /* ------------------------------------------------------------------ printing */
 
-typedef struct { int mode; int width; } numfmt; /* mode 0 integer, 1 fixed, 2 scientific */
+/* Printing follows numpy's array2string: one format for every value shown, chosen from the
+ * shown values only (integers; fixed %.4f; or scientific when max >= 1e8, min < 1e-4 or
+ * max/min > 1e3), edge items only (3 per side) past 1000 elements, and a footer with dtype and
+ * shape. */
+typedef struct {
+    int mode, width; /* mode 0 integer, 1 fixed, 2 scientific */
+    int measuring;   /* first pass: collect the statistics below */
+    double amax, amin, vmax, vmin;
+    int all_int;
+} numfmt;
 
 static void format_number(char *buf, size_t len, double v, const numfmt *f)
 {
@@ -371,47 +381,66 @@ static int shown(int64_t i, int64_t n, int summarize)
     return !summarize || n <= 2 * EDGE || i < EDGE || i >= n - EDGE;
 }
 
-static void print_rec(luaL_Buffer *b, const nl_tensor *t, int d, int64_t off, const numfmt *f,
-                      int summarize, int indent)
+static double value_at(const nl_tensor *t, int64_t off)
+{
+    return t->dtype == NL_F64 ? ((double *)nl_data(t))[off] : ((float *)nl_data(t))[off];
+}
+
+static void emit_value(luaL_Buffer *b, double v, numfmt *f)
 {
     char num[64];
+    if (f->measuring) {
+        if (isfinite(v)) {
+            double a = fabs(v);
+            if (a > f->amax) f->amax = a;
+            if (a > 0 && a < f->amin) f->amin = a;
+            if (v > f->vmax) f->vmax = v;
+            if (v < f->vmin) f->vmin = v;
+            if (v != floor(v)) f->all_int = 0;
+        }
+        return;
+    }
+    format_number(num, sizeof num, v, f);
+    for (int pad = f->width - (int)strlen(num); pad > 0; pad--) luaL_addchar(b, ' ');
+    luaL_addstring(b, num);
+}
+
+static void add(luaL_Buffer *b, const numfmt *f, const char *s)
+{
+    if (!f->measuring) luaL_addstring(b, s);
+}
+
+static void print_rec(luaL_Buffer *b, const nl_tensor *t, int d, int64_t off, numfmt *f,
+                      int summarize)
+{
     if (t->ndim == 0) {
-        format_number(num, sizeof num, ((t->dtype == NL_F64) ? ((double *)nl_data(t))[off] : ((float *)nl_data(t))[off]), f);
-        luaL_addstring(b, num);
+        emit_value(b, value_at(t, off), f);
         return;
     }
     int64_t n = t->shape[d];
-    luaL_addchar(b, '[');
+    add(b, f, "[");
     for (int64_t i = 0; i < n; i++) {
         if (!shown(i, n, summarize)) {
             if (i == EDGE) {
-                if (d + 1 == t->ndim) luaL_addstring(b, "..., ");
-                else {
-                    luaL_addstring(b, "...,\n");
-                    for (int k = 0; k < indent + 1; k++) luaL_addchar(b, ' ');
-                }
+                add(b, f, d + 1 == t->ndim ? "..., " : "...,\n");
+                if (d + 1 < t->ndim)
+                    for (int k = 0; k <= d; k++) add(b, f, " ");
             }
             continue;
         }
         int64_t o = off + i * t->stride[d];
-        if (d + 1 == t->ndim) {
-            double v = t->dtype == NL_F64 ? ((double *)nl_data(t))[o] : ((float *)nl_data(t))[o];
-            format_number(num, sizeof num, v, f);
-            for (int pad = f->width - (int)strlen(num); pad > 0; pad--) luaL_addchar(b, ' ');
-            luaL_addstring(b, num);
-        } else {
-            print_rec(b, t, d + 1, o, f, summarize, indent + 1);
-        }
+        if (d + 1 == t->ndim) emit_value(b, value_at(t, o), f);
+        else print_rec(b, t, d + 1, o, f, summarize);
         if (i + 1 < n) {
-            if (d + 1 == t->ndim) luaL_addstring(b, ", ");
+            if (d + 1 == t->ndim) add(b, f, ", ");
             else {
-                luaL_addchar(b, ',');
-                for (int k = d + 1; k < t->ndim; k++) luaL_addchar(b, '\n');
-                for (int k = 0; k < indent + 1; k++) luaL_addchar(b, ' ');
+                add(b, f, ",");
+                for (int k = d + 1; k < t->ndim; k++) add(b, f, "\n");
+                for (int k = 0; k <= d; k++) add(b, f, " ");
             }
         }
     }
-    luaL_addchar(b, ']');
+    add(b, f, "]");
 }
 
 static int m_tostring(lua_State *L)
@@ -423,31 +452,23 @@ static int m_tostring(lua_State *L)
     }
     int64_t n = nl_numel(t);
     int summarize = n > PRINT_THRESHOLD;
-    /* Choose one format for all shown values (as numpy does). */
-    numfmt f = {0, 1};
-    double amax = 0, amin = INFINITY;
-    int all_int = 1;
-    for (int64_t i = 0; i < n; i++) {
-        if (summarize && i > 4 * PRINT_THRESHOLD) break;
-        double v = nl_get_flat(t, i);
-        if (!isfinite(v)) continue;
-        double a = fabs(v);
-        if (a > amax) amax = a;
-        if (a > 0 && a < amin) amin = a;
-        if (v != floor(v)) all_int = 0;
-    }
-    if (all_int && amax < 1e9) f.mode = 0;
-    else if (amax < 1e5 && (amin >= 1e-4 || amin == INFINITY)) f.mode = 1;
-    else f.mode = 2;
-    char num[64];
-    for (int64_t i = 0; i < n; i++) {
-        if (summarize && i > 4 * PRINT_THRESHOLD) break;
-        format_number(num, sizeof num, nl_get_flat(t, i), &f);
-        if ((int)strlen(num) > f.width) f.width = (int)strlen(num);
-    }
+    numfmt f = {0, 1, 1, 0, INFINITY, -INFINITY, INFINITY, 1};
     luaL_Buffer b;
     luaL_buffinit(L, &b);
-    if (n > 0 || t->ndim == 0) print_rec(&b, t, 0, 0, &f, summarize, 0);
+    if (n > 0 || t->ndim == 0) print_rec(&b, t, 0, 0, &f, summarize);
+    if (f.all_int && f.amax < 1e9) f.mode = 0;
+    else if (f.amax < 1e8 && (f.amin == INFINITY || (f.amin >= 1e-4 && f.amax / f.amin <= 1e3))) f.mode = 1;
+    else f.mode = 2;
+    /* width: the longer of the formatted extremes, signs included */
+    char num[64];
+    double ends[3] = {f.vmax, f.vmin, f.vmin < 0 ? -f.amax : f.amax};
+    for (int i = 0; i < 3; i++) {
+        if (!isfinite(ends[i])) continue;
+        format_number(num, sizeof num, ends[i], &f);
+        if ((int)strlen(num) > f.width) f.width = (int)strlen(num);
+    }
+    f.measuring = 0;
+    if (n > 0 || t->ndim == 0) print_rec(&b, t, 0, 0, &f, summarize);
     else luaL_addstring(&b, "[]");
     luaL_addchar(&b, '\n');
     char foot[SHAPEBUF + 32];
@@ -466,7 +487,7 @@ static int m_tostring(lua_State *L)
 static int view_status(lua_State *L, nl_status st, const char *fname, const nl_tensor *t)
 {
     char b[SHAPEBUF];
-    if (st != NL_OK) return luaL_error(L, "bad argument to '%s' (%s for a tensor of shape %s)", fname, nl_status_string(st), shp(b, t));
+    if (st != NL_OK) return nlL_error(L, "bad argument to '%s' (%s for a tensor of shape %s)", fname, nl_status_string(st), shp(b, t));
     return 1;
 }
 
@@ -477,7 +498,7 @@ static int m_narrow(lua_State *L)
     lua_Integer start = luaL_checkinteger(L, 3), len = luaL_checkinteger(L, 4);
     if (start < 0) start += t->shape[d] + 1;
     if (start < 1 || len < 0 || start - 1 + len > t->shape[d])
-        return luaL_error(L, "bad argument to 'narrow' (range [%d, %d] out of [1, %d] in dim %d)",
+        return nlL_error(L, "bad argument to 'narrow' (range [%d, %d] out of [1, %d] in dim %d)",
                           (int)start, (int)(start + len - 1), (int)t->shape[d], d + 1);
     nl_tensor *v = nlL_pushview(L, t);
     nl_view_narrow(v, d, start - 1, len);
@@ -487,12 +508,12 @@ static int m_narrow(lua_State *L)
 static int m_select(lua_State *L)
 {
     nl_tensor *t = nlL_checktensor(L, 1);
-    if (t->ndim == 0) return luaL_error(L, "bad argument #1 to 'select' (cannot select from a 0-d tensor)");
+    if (t->ndim == 0) return nlL_error(L, "bad argument #1 to 'select' (cannot select from a 0-d tensor)");
     int d = nlL_checkdim(L, 2, t->ndim, "select");
     lua_Integer i = luaL_checkinteger(L, 3);
     lua_Integer z = i < 0 ? i + t->shape[d] : i - 1;
     if (z < 0 || z >= t->shape[d])
-        return luaL_error(L, "bad argument #3 to 'select' (index %d out of range [1, %d] for dim %d)", (int)i, (int)t->shape[d], d + 1);
+        return nlL_error(L, "bad argument #3 to 'select' (index %d out of range [1, %d] for dim %d)", (int)i, (int)t->shape[d], d + 1);
     nl_tensor *v = nlL_pushview(L, t);
     nl_view_select(v, d, z);
     return 1;
@@ -505,7 +526,7 @@ static int m_transpose(lua_State *L)
     if (lua_isnoneornil(L, 2)) {
         if (t->ndim != 2) {
             char b[SHAPEBUF];
-            return luaL_error(L, "bad argument #1 to 't' (2-d tensor expected, got shape %s)", shp(b, t));
+            return nlL_error(L, "bad argument #1 to 't' (2-d tensor expected, got shape %s)", shp(b, t));
         }
         d0 = 0;
         d1 = 1;
@@ -524,7 +545,7 @@ static int m_permute(lua_State *L)
     int perm[NL_MAXDIM];
     int tab = lua_istable(L, 2);
     int n = tab ? (int)luaL_len(L, 2) : lua_gettop(L) - 1;
-    if (n != t->ndim) return luaL_error(L, "bad argument to 'permute' (%d dims expected, got %d)", t->ndim, n);
+    if (n != t->ndim) return nlL_error(L, "bad argument to 'permute' (%d dims expected, got %d)", t->ndim, n);
     for (int i = 0; i < n; i++) {
         if (tab) lua_geti(L, 2, i + 1);
         else lua_pushvalue(L, i + 2);
@@ -532,7 +553,7 @@ static int m_permute(lua_State *L)
         lua_pop(L, 1);
     }
     nl_tensor *v = nlL_pushview(L, t);
-    if (nl_view_permute(v, perm) != NL_OK) return luaL_error(L, "bad argument to 'permute' (not a permutation of the dims)");
+    if (nl_view_permute(v, perm) != NL_OK) return nlL_error(L, "bad argument to 'permute' (not a permutation of the dims)");
     return 1;
 }
 
@@ -542,7 +563,7 @@ static int target_shape(lua_State *L, const nl_tensor *t, int arg, int64_t *shap
     int ndim = 0, infer = -1;
     int tab = lua_istable(L, arg);
     int n = tab ? (int)luaL_len(L, arg) : lua_gettop(L) - arg + 1;
-    if (n > NL_MAXDIM) return luaL_error(L, "%s: at most %d dims", fname, NL_MAXDIM);
+    if (n > NL_MAXDIM) return nlL_error(L, "%s: at most %d dims", fname, NL_MAXDIM);
     int64_t known = 1;
     for (int i = 0; i < n; i++) {
         if (tab) lua_geti(L, arg, i + 1);
@@ -550,7 +571,7 @@ static int target_shape(lua_State *L, const nl_tensor *t, int arg, int64_t *shap
         lua_Integer v = luaL_checkinteger(L, -1);
         lua_pop(L, 1);
         if (v == -1 && infer < 0) infer = ndim;
-        else if (v < 0) return luaL_error(L, "bad argument to '%s' (invalid dimension %d)", fname, (int)v);
+        else if (v < 0) return nlL_error(L, "bad argument to '%s' (invalid dimension %d)", fname, (int)v);
         else known *= v;
         shape[ndim++] = v;
     }
@@ -562,7 +583,7 @@ static int target_shape(lua_State *L, const nl_tensor *t, int arg, int64_t *shap
     return ndim;
 bad: {
         char b[SHAPEBUF], want[SHAPEBUF];
-        return luaL_error(L, "bad argument to '%s' (shape %s is invalid for a tensor of shape %s with %lld elements)",
+        return nlL_error(L, "bad argument to '%s' (shape %s is invalid for a tensor of shape %s with %lld elements)",
                           fname, nlL_shapestr(want, sizeof want, ndim, shape), shp(b, t), (long long)total);
     }
 }
@@ -583,7 +604,7 @@ static int reshape_impl(lua_State *L, int allow_copy, const char *fname)
     }
     if (st == NL_ERR_COPY) {
         char b[SHAPEBUF];
-        return luaL_error(L, "bad argument to 'view' (the strides of this %s tensor do not allow a view; use reshape or contiguous)", shp(b, t));
+        return nlL_error(L, "bad argument to 'view' (the strides of this %s tensor do not allow a view; use reshape or contiguous)", shp(b, t));
     }
     return view_status(L, st, fname, t);
 }
@@ -599,7 +620,7 @@ static int m_expand(lua_State *L)
     nl_tensor *v = nlL_pushview(L, t);
     if (nl_view_expand(v, ndim, shape) != NL_OK) {
         char a[SHAPEBUF], b[SHAPEBUF];
-        return luaL_error(L, "bad argument #2 to 'expand' (shape %s cannot be expanded to %s)", shp(a, t),
+        return nlL_error(L, "bad argument #2 to 'expand' (shape %s cannot be expanded to %s)", shp(a, t),
                           nlL_shapestr(b, sizeof b, ndim, shape));
     }
     return 1;
@@ -611,7 +632,7 @@ static int m_unsqueeze(lua_State *L)
     lua_Integer d = luaL_checkinteger(L, 2);
     lua_Integer z = d < 0 ? d + t->ndim + 1 : d - 1;
     if (z < 0 || z > t->ndim || t->ndim >= NL_MAXDIM)
-        return luaL_error(L, "bad argument #2 to 'unsqueeze' (dim must be in [1, %d], got %d)", t->ndim + 1, (int)d);
+        return nlL_error(L, "bad argument #2 to 'unsqueeze' (dim must be in [1, %d], got %d)", t->ndim + 1, (int)d);
     nl_tensor *v = nlL_pushview(L, t);
     nl_view_unsqueeze(v, (int)z);
     return 1;
@@ -665,7 +686,7 @@ static int m_copy(lua_State *L)
     nl_tensor *t = nlL_checktensor(L, 1), *s = nlL_checktensor(L, 2);
     if (nl_copy(t, s) != NL_OK) {
         char a[SHAPEBUF], b[SHAPEBUF];
-        return luaL_error(L, "bad argument #2 to 'copy' (shape %s does not broadcast to %s)", shp(a, s), shp(b, t));
+        return nlL_error(L, "bad argument #2 to 'copy' (shape %s does not broadcast to %s)", shp(a, s), shp(b, t));
     }
     lua_settop(L, 1);
     return 1;
@@ -703,7 +724,7 @@ static int m_index(lua_State *L)
     for (int64_t i = 0; i < m; i++) {
         double v = nl_get_flat(idx, i);
         if (v != floor(v) || v == 0 || v > (double)t->shape[d] || v < -(double)t->shape[d])
-            return luaL_error(L, "bad argument #3 to 'index' (index %g out of range [1, %d] for dim %d)", v, (int)t->shape[d], d + 1);
+            return nlL_error(L, "bad argument #3 to 'index' (index %g out of range [1, %d] for dim %d)", v, (int)t->shape[d], d + 1);
         nl_set_flat(z, i, v < 0 ? v + (double)t->shape[d] : v - 1);
     }
     int64_t shape[NL_MAXDIM];
@@ -719,7 +740,7 @@ static int t_cat(lua_State *L)
 {
     luaL_checktype(L, 1, LUA_TTABLE);
     int n = (int)luaL_len(L, 1);
-    if (n == 0) return luaL_error(L, "bad argument #1 to 'cat' (at least one tensor expected)");
+    if (n == 0) return nlL_error(L, "bad argument #1 to 'cat' (at least one tensor expected)");
     lua_geti(L, 1, 1);
     nl_tensor *first = nlL_checktensor(L, -1);
     lua_pop(L, 1);
@@ -732,14 +753,14 @@ static int t_cat(lua_State *L)
     for (int i = 0; i < n; i++) {
         lua_geti(L, 1, i + 1);
         nl_tensor *p = nlL_testtensor(L, -1);
-        if (!p) return luaL_error(L, "bad argument #1 to 'cat' (element %d is %s, expected a tensor)", i + 1, luaL_typename(L, -1));
+        if (!p) return nlL_error(L, "bad argument #1 to 'cat' (element %d is %s, expected a tensor)", i + 1, luaL_typename(L, -1));
         lua_pop(L, 1); /* still referenced by the argument table */
         int ok = p->ndim == first->ndim;
         for (int k = 0; ok && k < p->ndim; k++)
             if (k != d && p->shape[k] != first->shape[k]) ok = 0;
         if (!ok) {
             char a[SHAPEBUF], b[SHAPEBUF];
-            return luaL_error(L, "bad argument #1 to 'cat' (tensor %d has shape %s, incompatible with %s along dim %d)",
+            return nlL_error(L, "bad argument #1 to 'cat' (tensor %d has shape %s, incompatible with %s along dim %d)",
                               i + 1, shp(a, p), shp(b, first), d + 1);
         }
         if (p->dtype != dt) dt = NL_F64;
@@ -756,7 +777,7 @@ static int t_cat(lua_State *L)
 static void broadcast_error(lua_State *L, const char *fname, const nl_tensor *a, const nl_tensor *b)
 {
     char x[SHAPEBUF], y[SHAPEBUF];
-    luaL_error(L, "bad argument #2 to '%s' (shape %s does not broadcast with %s)", fname, shp(x, b), shp(y, a));
+    nlL_error(L, "bad argument #2 to '%s' (shape %s does not broadcast with %s)", fname, shp(x, b), shp(y, a));
 }
 
 static int binop(lua_State *L, nl_binop op, const char *fname)
@@ -775,15 +796,15 @@ static int binop(lua_State *L, nl_binop op, const char *fname)
     }
     if (a) {
         if (lua_type(L, 2) != LUA_TNUMBER)
-            return luaL_error(L, "bad argument #2 to '%s' (tensor or number expected, got %s)", fname, luaL_typename(L, 2));
+            return nlL_error(L, "bad argument #2 to '%s' (tensor or number expected, got %s)", fname, luaL_typename(L, 2));
         double s = lua_tonumber(L, 2);
         nl_tensor *out = nlL_newlike(L, a);
         nl_binary_scalar(out, a, s, op, 0);
         return 1;
     }
-    if (!b) return luaL_error(L, "bad argument #1 to '%s' (tensor expected, got %s)", fname, luaL_typename(L, 1));
+    if (!b) return nlL_error(L, "bad argument #1 to '%s' (tensor expected, got %s)", fname, luaL_typename(L, 1));
     if (lua_type(L, 1) != LUA_TNUMBER)
-        return luaL_error(L, "bad argument #1 to '%s' (tensor or number expected, got %s)", fname, luaL_typename(L, 1));
+        return nlL_error(L, "bad argument #1 to '%s' (tensor or number expected, got %s)", fname, luaL_typename(L, 1));
     double s = lua_tonumber(L, 1);
     nl_tensor *out = nlL_newlike(L, b);
     nl_binary_scalar(out, b, s, op, 1);
@@ -890,7 +911,7 @@ static int m_clamp(lua_State *L)
 {
     nl_tensor *a = nlL_checktensor(L, 1);
     double lo = luaL_optnumber(L, 2, -HUGE_VAL), hi = luaL_optnumber(L, 3, HUGE_VAL);
-    if (lo > hi) return luaL_error(L, "bad argument #2 to 'clamp' (min %f is greater than max %f)", lo, hi);
+    if (lo > hi) return nlL_error(L, "bad argument #2 to 'clamp' (min %f is greater than max %f)", lo, hi);
     nl_tensor *out = nlL_newlike(L, a);
     nl_clamp(out, a, lo, hi);
     return 1;
@@ -912,7 +933,7 @@ static int t_where(lua_State *L)
             nl_set_flat(s, 0, lua_tonumber(L, arg));
             lua_replace(L, arg);
         } else if (!nlL_testtensor(L, arg)) {
-            return luaL_error(L, "bad argument #%d to 'where' (tensor or number expected, got %s)", arg, luaL_typename(L, arg));
+            return nlL_error(L, "bad argument #%d to 'where' (tensor or number expected, got %s)", arg, luaL_typename(L, arg));
         }
     }
     c = as_dtype(L, 1, dt);
@@ -952,7 +973,7 @@ static int reduce(lua_State *L, nl_redop op, const char *fname, double param, in
     if (lua_isnoneornil(L, 2)) {
         double r;
         nl_status st = nl_reduce_all(a, op, param, &r);
-        if (st != NL_OK) return luaL_error(L, "bad argument #1 to '%s' (empty tensor)", fname);
+        if (st != NL_OK) return nlL_error(L, "bad argument #1 to '%s' (empty tensor)", fname);
         if (op == NL_RED_ARGMAX || op == NL_RED_ARGMIN) lua_pushinteger(L, (lua_Integer)r + 1);
         else lua_pushnumber(L, r);
         return 1;
@@ -965,7 +986,7 @@ static int reduce(lua_State *L, nl_redop op, const char *fname, double param, in
     nl_dtype dt = (op == NL_RED_ARGMAX || op == NL_RED_ARGMIN) ? NL_F64 : a->dtype;
     nl_tensor *out = nlL_newtensor(L, dt, a->ndim, shape);
     if (nl_reduce_dim(out, a, d, op, param) != NL_OK)
-        return luaL_error(L, "bad argument #2 to '%s' (cannot reduce an empty dim %d)", fname, d + 1);
+        return nlL_error(L, "bad argument #2 to '%s' (cannot reduce an empty dim %d)", fname, d + 1);
     if (op == NL_RED_ARGMAX || op == NL_RED_ARGMIN) nl_binary_scalar(out, out, 1, NL_OP_ADD, 0);
     if (!keepdim) nl_view_select(out, d, 0);
     return 1;
@@ -984,7 +1005,8 @@ static int m_argmin(lua_State *L) { return reduce(L, NL_RED_ARGMIN, "argmin", 0,
 static int m_norm(lua_State *L)
 {
     double p = luaL_optnumber(L, 2, 2);
-    if (!(p > 0)) return luaL_error(L, "bad argument #2 to 'norm' (p must be > 0, got %f)", p);
+    if (!(p > 0)) return nlL_error(L, "bad argument #2 to 'norm' (p must be > 0, got %g)", p);
+    lua_settop(L, 4);
     lua_remove(L, 2);
     return reduce(L, NL_RED_NORM, "norm", p, 0);
 }
@@ -993,6 +1015,7 @@ static int m_norm(lua_State *L)
 static int minmax(lua_State *L, int want_max)
 {
     const char *fname = want_max ? "max" : "min";
+    lua_settop(L, 3); /* the values pushed below must not be read as keepdim */
     if (lua_isnoneornil(L, 2)) return reduce(L, want_max ? NL_RED_MAX : NL_RED_MIN, fname, 0, 0);
     reduce(L, want_max ? NL_RED_MAX : NL_RED_MIN, fname, 0, 0);
     reduce(L, want_max ? NL_RED_ARGMAX : NL_RED_ARGMIN, fname, 0, 0);
@@ -1011,7 +1034,7 @@ static int default_dim(lua_State *L, int arg, const nl_tensor *a, const char *fn
 static int m_cumsum(lua_State *L)
 {
     nl_tensor *a = nlL_checktensor(L, 1);
-    if (a->ndim == 0) return luaL_error(L, "bad argument #1 to 'cumsum' (0-d tensor)");
+    if (a->ndim == 0) return nlL_error(L, "bad argument #1 to 'cumsum' (0-d tensor)");
     int d = default_dim(L, 2, a, "cumsum");
     nl_tensor *out = nlL_newlike(L, a);
     nl_cumsum(out, a, d);
@@ -1022,12 +1045,12 @@ static int m_cumsum(lua_State *L)
 static int m_sort(lua_State *L)
 {
     nl_tensor *a = nlL_checktensor(L, 1);
-    if (a->ndim == 0) return luaL_error(L, "bad argument #1 to 'sort' (0-d tensor)");
+    if (a->ndim == 0) return nlL_error(L, "bad argument #1 to 'sort' (0-d tensor)");
     int d = default_dim(L, 2, a, "sort");
     int desc = lua_toboolean(L, 3);
     nl_tensor *v = nlL_newlike(L, a);
     nl_tensor *i = nlL_newtensor(L, NL_F64, a->ndim, a->shape);
-    if (nl_sort(v, i, a, d, desc) != NL_OK) return luaL_error(L, "sort: out of memory");
+    if (nl_sort(v, i, a, d, desc) != NL_OK) return nlL_error(L, "sort: out of memory");
     nl_binary_scalar(i, i, 1, NL_OP_ADD, 0);
     return 2;
 }
@@ -1036,15 +1059,15 @@ static int m_sort(lua_State *L)
 static int m_topk(lua_State *L)
 {
     nl_tensor *a = nlL_checktensor(L, 1);
-    if (a->ndim == 0) return luaL_error(L, "bad argument #1 to 'topk' (0-d tensor)");
+    if (a->ndim == 0) return nlL_error(L, "bad argument #1 to 'topk' (0-d tensor)");
     lua_Integer k = luaL_checkinteger(L, 2);
     int d = default_dim(L, 3, a, "topk");
     int largest = lua_isnoneornil(L, 4) ? 1 : lua_toboolean(L, 4);
     if (k < 0 || k > a->shape[d])
-        return luaL_error(L, "bad argument #2 to 'topk' (k must be in [0, %d], got %d)", (int)a->shape[d], (int)k);
+        return nlL_error(L, "bad argument #2 to 'topk' (k must be in [0, %d], got %d)", (int)a->shape[d], (int)k);
     nl_tensor *v = nlL_newlike(L, a);
     nl_tensor *i = nlL_newtensor(L, NL_F64, a->ndim, a->shape);
-    if (nl_sort(v, i, a, d, largest) != NL_OK) return luaL_error(L, "topk: out of memory");
+    if (nl_sort(v, i, a, d, largest) != NL_OK) return nlL_error(L, "topk: out of memory");
     nl_binary_scalar(i, i, 1, NL_OP_ADD, 0);
     nl_view_narrow(v, d, 0, k);
     nl_view_narrow(i, d, 0, k);
@@ -1055,6 +1078,7 @@ static int m_topk(lua_State *L)
 static int quantile_impl(lua_State *L, const char *fname)
 {
     nl_tensor *a = nlL_checktensor(L, 1);
+    lua_settop(L, 4); /* (self, q, dim, keepdim); temporaries go above */
     int scalar_q = lua_type(L, 2) == LUA_TNUMBER;
     int nq;
     double *q;
@@ -1065,7 +1089,7 @@ static int quantile_impl(lua_State *L, const char *fname)
     } else {
         nl_tensor *qt = nlL_testtensor(L, 2);
         nq = qt ? (int)nl_numel(qt) : lua_istable(L, 2) ? (int)luaL_len(L, 2) : -1;
-        if (nq < 1) return luaL_error(L, "bad argument #2 to '%s' (number, table or tensor of probabilities expected)", fname);
+        if (nq < 1) return nlL_error(L, "bad argument #2 to '%s' (number, table or tensor of probabilities expected)", fname);
         q = lua_newuserdatauv(L, sizeof(double) * (size_t)nq, 0);
         for (int j = 0; j < nq; j++) {
             if (qt) q[j] = nl_get_flat(qt, j);
@@ -1077,8 +1101,8 @@ static int quantile_impl(lua_State *L, const char *fname)
         }
     }
     for (int j = 0; j < nq; j++)
-        if (!(q[j] >= 0 && q[j] <= 1)) return luaL_error(L, "bad argument #2 to '%s' (probabilities must be in [0, 1], got %f)", fname, q[j]);
-    if (nl_numel(a) == 0) return luaL_error(L, "bad argument #1 to '%s' (empty tensor)", fname);
+        if (!(q[j] >= 0 && q[j] <= 1)) return nlL_error(L, "bad argument #2 to '%s' (probabilities must be in [0, 1], got %f)", fname, q[j]);
+    if (nl_numel(a) == 0) return nlL_error(L, "bad argument #1 to '%s' (empty tensor)", fname);
     if (lua_isnoneornil(L, 3)) {
         /* over all elements: flatten (a copy if not contiguous) */
         nl_tensor *c = nlL_pushcontiguous(L, 1, a->dtype);
@@ -1117,7 +1141,7 @@ static int m_median(lua_State *L)
 static void matmul_error(lua_State *L, const char *fname, const nl_tensor *a, const nl_tensor *b)
 {
     char x[SHAPEBUF], y[SHAPEBUF];
-    luaL_error(L, "bad argument #2 to '%s' (shape %s does not match %s)", fname, shp(x, a), shp(y, b));
+    nlL_error(L, "bad argument #2 to '%s' (shape %s does not match %s)", fname, shp(x, a), shp(y, b));
 }
 
 static int m_matmul(lua_State *L)
@@ -1223,7 +1247,7 @@ static int addmm_impl(lua_State *L, int inplace)
     if (a->ndim != 2 || b->ndim != 2 || a->shape[1] != b->shape[0]) matmul_error(L, fname, a, b);
     if (c->ndim != 2 || c->shape[0] != a->shape[0] || c->shape[1] != b->shape[1]) {
         char x[SHAPEBUF], y[SHAPEBUF], z[SHAPEBUF];
-        return luaL_error(L, "bad argument #1 to '%s' (shape %s does not match the product %s x %s)", fname, shp(x, c), shp(y, a), shp(z, b));
+        return nlL_error(L, "bad argument #1 to '%s' (shape %s does not match the product %s x %s)", fname, shp(x, c), shp(y, a), shp(z, b));
     }
     nl_tensor *out = c;
     if (!inplace) {
@@ -1254,7 +1278,7 @@ static int m_normal_(lua_State *L)
 {
     nl_tensor *t = nlL_checktensor(L, 1);
     double m = luaL_optnumber(L, 2, 0), s = luaL_optnumber(L, 3, 1);
-    if (!(s >= 0)) return luaL_error(L, "bad argument #3 to 'normal_' (std must be >= 0, got %f)", s);
+    if (!(s >= 0)) return nlL_error(L, "bad argument #3 to 'normal_' (std must be >= 0, got %f)", s);
     nl_fill_normal(t, nlL_optrng(L, 4), m, s);
     lua_settop(L, 1);
     return 1;
@@ -1274,18 +1298,18 @@ static int t_save(lua_State *L)
         if (strcmp(as, "f32") == 0) ty = NL_NPY_F32;
         else if (strcmp(as, "f64") == 0) ty = NL_NPY_F64;
         else if (strcmp(as, "i64") == 0) ty = NL_NPY_I64;
-        else return luaL_error(L, "bad argument #3 to 'save' (dtype must be \"f32\", \"f64\" or \"i64\", got \"%s\")", as);
+        else return nlL_error(L, "bad argument #3 to 'save' (dtype must be \"f32\", \"f64\" or \"i64\", got \"%s\")", as);
     }
     if (ty == NL_NPY_I64) {
         int64_t n = nl_numel(t);
         for (int64_t i = 0; i < n; i++) {
             double v = nl_get_flat(t, i);
             if (v != floor(v) || fabs(v) > 9007199254740992.0)
-                return luaL_error(L, "bad argument #1 to 'save' (element %lld is %g, not an integer; cannot save as i64)", (long long)i + 1, v);
+                return nlL_error(L, "bad argument #1 to 'save' (element %lld is %g, not an integer; cannot save as i64)", (long long)i + 1, v);
         }
     }
     char err[512];
-    if (nl_npy_save(path, t, ty, err, sizeof err) != NL_OK) return luaL_error(L, "save: %s", err);
+    if (nl_npy_save(path, t, ty, err, sizeof err) != NL_OK) return nlL_error(L, "save: %s", err);
     return 0;
 }
 
@@ -1294,10 +1318,63 @@ static int t_load(lua_State *L)
     const char *path = luaL_checkstring(L, 1);
     nl_npy_header h;
     char err[512];
-    if (nl_npy_read_header(path, &h, err, sizeof err) != NL_OK) return luaL_error(L, "load: %s", err);
+    if (nl_npy_read_header(path, &h, err, sizeof err) != NL_OK) return nlL_error(L, "load: %s", err);
     nl_tensor *t = nlL_newtensor(L, nl_npy_result_dtype(&h), h.ndim, h.shape);
-    if (nl_npy_read_data(path, &h, t, err, sizeof err) != NL_OK) return luaL_error(L, "load: %s", err);
+    if (nl_npy_read_data(path, &h, t, err, sizeof err) != NL_OK) return nlL_error(L, "load: %s", err);
     return 1;
+}
+
+/* write_csv(t, path [, {header = {"a", "b"}}]) */
+static int t_write_csv(lua_State *L)
+{
+    nl_tensor *t = nlL_checktensor(L, 1);
+    const char *path = luaL_checkstring(L, 2);
+    if (t->ndim > 2) {
+        char b[SHAPEBUF];
+        return nlL_error(L, "bad argument #1 to 'write_csv' (1-d or 2-d tensor expected, got shape %s)", shp(b, t));
+    }
+    int nnames = 0;
+    const char **names = NULL;
+    if (lua_istable(L, 3) && lua_getfield(L, 3, "header") == LUA_TTABLE) {
+        nnames = (int)luaL_len(L, -1);
+        int64_t cols = t->ndim == 2 ? t->shape[1] : 1;
+        if (nnames != cols)
+            return nlL_error(L, "bad argument #3 to 'write_csv' (%d column names for %d columns)", nnames, (int)cols);
+        names = lua_newuserdatauv(L, sizeof(char *) * (size_t)(nnames + 1), 0);
+        for (int j = 0; j < nnames; j++) {
+            lua_geti(L, -2, j + 1);
+            names[j] = luaL_checkstring(L, -1);
+            if (strpbrk(names[j], ",\n\""))
+                return nlL_error(L, "bad argument #3 to 'write_csv' (column name '%s' contains a comma, quote or newline)", names[j]);
+            lua_pop(L, 1); /* kept alive by the header table */
+        }
+    }
+    char err[512];
+    if (nl_csv_write(path, t, names, nnames, err, sizeof err) != NL_OK) return nlL_error(L, "write_csv: %s", err);
+    return 0;
+}
+
+/* read_csv(path [, dtype]) -> tensor rows x cols, header names (or nil) */
+static int t_read_csv(lua_State *L)
+{
+    const char *path = luaL_checkstring(L, 1);
+    nl_dtype dt = opt_dtype_arg(L, 2, NL_F64);
+    nl_csv_info *info = lua_newuserdatauv(L, sizeof(nl_csv_info), 0);
+    char err[512];
+    if (nl_csv_shape(path, info, err, sizeof err) != NL_OK) return nlL_error(L, "read_csv: %s", err);
+    int64_t shape[2] = {info->rows, info->cols};
+    nl_tensor *t = nlL_newtensor(L, dt, 2, shape);
+    if (nl_csv_read(path, info, t, err, sizeof err) != NL_OK) return nlL_error(L, "read_csv: %s", err);
+    if (!info->has_header) {
+        lua_pushnil(L);
+        return 2;
+    }
+    lua_createtable(L, info->cols, 0);
+    for (int j = 0; j < info->cols; j++) {
+        lua_pushstring(L, info->names + info->name_offset[j]);
+        lua_rawseti(L, -2, j + 1);
+    }
+    return 2;
 }
 
 static int t_is_tensor(lua_State *L)
@@ -1371,7 +1448,8 @@ static const luaL_Reg functions[] = {
     {"zeros", t_zeros}, {"ones", t_ones}, {"full", t_full}, {"eye", t_eye},
     {"arange", t_arange}, {"linspace", t_linspace}, {"from", t_from}, {"rand", t_rand},
     {"randn", t_randn}, {"cat", t_cat}, {"where", t_where}, {"save", t_save}, {"load", t_load},
-    {"is_tensor", t_is_tensor}, {"memory", t_memory}, {NULL, NULL}};
+    {"is_tensor", t_is_tensor}, {"memory", t_memory}, {"write_csv", t_write_csv},
+    {"read_csv", t_read_csv}, {NULL, NULL}};
 
 static const nlL_help help_functions[] = {
     {"zeros", "tensor.zeros(shape [, dtype])", "New tensor of zeros; shape is {d1, d2, ...} or d1, d2, ...; dtype \"f64\" (default) or \"f32\"."},
@@ -1387,6 +1465,8 @@ static const nlL_help help_functions[] = {
     {"where", "tensor.where(cond, a, b)", "Elementwise cond ~= 0 and a or b, broadcasting."},
     {"save", "tensor.save(t, path [, dtype])", "Write a .npy file atomically (dtype \"f32\", \"f64\" or \"i64\")."},
     {"load", "tensor.load(path)", "Read a .npy file (f4 -> f32; f8 and integers -> f64)."},
+    {"write_csv", "tensor.write_csv(t, path [, {header = {names}}])", "Write a 1-d or 2-d tensor as CSV (17 digits, atomic)."},
+    {"read_csv", "tensor.read_csv(path [, dtype])", "Read a numeric CSV: tensor rows x cols, and the header names or nil."},
     {"is_tensor", "tensor.is_tensor(v)", "true if v is a noiselab tensor."},
     {"memory", "tensor.memory()", "Bytes of tensor storage alive in this process."},
     {NULL, NULL, NULL}};

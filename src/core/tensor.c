@@ -122,7 +122,6 @@ nl_status nl_tensor_init(nl_tensor *t, nl_dtype dt, int ndim, const int64_t *sha
     if (st != NL_OK) return st;
     nl_storage *s = malloc(sizeof *s);
     if (!s) return NL_ERR_NOMEM;
-    /* calloc: fresh tensors are zero, and large zeroed blocks come from untouched pages. */
     s->data = calloc(1, nbytes ? nbytes : 1);
     if (!s->data) {
         free(s);

@@ -1,0 +1,72 @@
+-- Shared test support: temporary paths, running the reference Python, tolerance checks.
+local M = {}
+
+M.PYTHON = "/usr/bin/python3"
+
+local function sh_quote(s)
+  return "'" .. tostring(s):gsub("'", "'\\''") .. "'"
+end
+M.sh_quote = sh_quote
+
+--- true if /usr/bin/python3 can import every named module.
+function M.has_python(...)
+  local mods = table.concat({...}, ",")
+  local ok = os.execute(M.PYTHON .. " -c " .. sh_quote("import " .. mods) .. " >/dev/null 2>&1")
+  return ok == true
+end
+
+--- Run a Python snippet; returns its stdout (error if it fails).
+function M.python(code)
+  local path = os.tmpname()
+  local f = assert(io.open(path, "w"))
+  f:write(code)
+  f:close()
+  local p = assert(io.popen(M.PYTHON .. " " .. path .. " 2>&1"))
+  local out = p:read("a")
+  local ok = p:close()
+  os.remove(path)
+  if not ok then error("python failed:\n" .. out, 2) end
+  return out
+end
+
+--- A fresh temporary directory (removed by M.rmtree).
+function M.tmpdir()
+  local p = assert(io.popen("mktemp -d /tmp/noiselab-test.XXXXXX"))
+  local d = p:read("l")
+  p:close()
+  return d
+end
+
+function M.rmtree(d)
+  assert(d:match("^/tmp/noiselab%-test"), "refusing to remove " .. d)
+  os.execute("rm -rf " .. sh_quote(d))
+end
+
+function M.listdir(d)
+  local p = assert(io.popen("ls -A " .. sh_quote(d)))
+  local out = {}
+  for l in p:lines() do out[#out + 1] = l end
+  p:close()
+  return out
+end
+
+--- Largest relative difference between two equal-shape tensors (or numbers).
+function M.max_rel_err(a, b, floor)
+  floor = floor or 1e-300
+  local T = require("noiselab").tensor
+  if type(a) == "number" then return math.abs(a - b) / math.max(math.abs(b), floor) end
+  local x, y = a:double():reshape{-1}, b:double():reshape{-1}
+  assert(#x == #y, "sizes differ: " .. #x .. " vs " .. #y)
+  local d = (x - y):abs() / y:abs():clamp(floor)
+  return #d > 0 and d:max() or 0
+end
+
+--- Resident set size of this process in bytes (Linux).
+function M.rss()
+  local f = io.open("/proc/self/statm")
+  local _, res = f:read("n", "n")
+  f:close()
+  return res * 4096
+end
+
+return M
