@@ -69,7 +69,8 @@ static void history_init(void)
     else if (home) snprintf(history_path, sizeof history_path, "%s/.noiselab_history", home);
     using_history();
     stifle_history(HISTORY_MAX);
-    if (history_path[0]) read_history(history_path);
+    /* append_history() needs an existing file: create it on first use */
+    if (history_path[0] && read_history(history_path) != 0) write_history(history_path);
 }
 
 static void history_add(const char *line)

@@ -60,6 +60,8 @@ void nl_set_at(const nl_tensor *t, const int64_t *idx, double v);
 nl_status nl_shape_bytes(nl_dtype dt, int ndim, const int64_t *shape, size_t *nbytes);
 /* New contiguous zero-filled tensor (fresh storage, refs = 1). */
 nl_status nl_tensor_init(nl_tensor *t, nl_dtype dt, int ndim, const int64_t *shape);
+/* Same, without zeroing (for outputs that are completely overwritten). */
+nl_status nl_tensor_init_uninit(nl_tensor *t, nl_dtype dt, int ndim, const int64_t *shape);
 /* Drop this tensor's reference to its storage (idempotent). */
 void nl_tensor_release(nl_tensor *t);
 /* dst becomes a view of src (shares storage, refs + 1). */

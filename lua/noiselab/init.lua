@@ -38,6 +38,11 @@ collectgarbage("incremental")
 -- results stay independent of the machine's core count.
 if not os.getenv("OPENBLAS_NUM_THREADS") then runtime.threads(1) end
 
+--- Monotonic wall-clock seconds (os.clock() measures CPU time).
+nl.clock = runtime.clock
+--- isatty(fd): whether a file descriptor (2 = stderr) is a terminal.
+nl.isatty = runtime.isatty
+
 --- Modules that load in this build (some may be missing in a partial build).
 function nl.available()
   local out = {}

@@ -70,7 +70,7 @@ const char *nlL_shapestr(char *buf, size_t len, int ndim, const int64_t *shape)
     return buf;
 }
 
-nl_tensor *nlL_newtensor(lua_State *L, nl_dtype dt, int ndim, const int64_t *shape)
+static nl_tensor *new_tensor(lua_State *L, nl_dtype dt, int ndim, const int64_t *shape, int zero)
 {
     size_t nbytes;
     char sh[160];
@@ -78,12 +78,22 @@ nl_tensor *nlL_newtensor(lua_State *L, nl_dtype dt, int ndim, const int64_t *sha
         nlL_error(L, "cannot make a tensor of shape %s: size out of range",
                    nlL_shapestr(sh, sizeof sh, ndim, shape));
     nl_tensor *t = push_empty(L);
-    if (nl_tensor_init(t, dt, ndim, shape) != NL_OK)
+    if ((zero ? nl_tensor_init(t, dt, ndim, shape) : nl_tensor_init_uninit(t, dt, ndim, shape)) != NL_OK)
         nlL_error(L, "cannot allocate %zu bytes for a %s tensor of shape %s", nbytes,
                    nl_dtype_name(dt), nlL_shapestr(sh, sizeof sh, ndim, shape));
     /* Tell the collector about memory it cannot see, so loops of temporaries stay bounded. */
     if (nbytes >= 1024) lua_gc(L, LUA_GCSTEP, (int)(nbytes / 1024 > 1 << 20 ? 1 << 20 : nbytes / 1024));
     return t;
+}
+
+nl_tensor *nlL_newtensor(lua_State *L, nl_dtype dt, int ndim, const int64_t *shape)
+{
+    return new_tensor(L, dt, ndim, shape, 1);
+}
+
+nl_tensor *nlL_newtensor_uninit(lua_State *L, nl_dtype dt, int ndim, const int64_t *shape)
+{
+    return new_tensor(L, dt, ndim, shape, 0);
 }
 
 nl_tensor *nlL_newlike(lua_State *L, const nl_tensor *t)
@@ -105,7 +115,7 @@ nl_tensor *nlL_pushcontiguous(lua_State *L, int arg, nl_dtype dt)
         lua_pushvalue(L, arg);
         return t;
     }
-    nl_tensor *c = nlL_newtensor(L, dt, t->ndim, t->shape);
+    nl_tensor *c = nlL_newtensor_uninit(L, dt, t->ndim, t->shape);
     nl_copy(c, t);
     return c;
 }

@@ -19,6 +19,8 @@ nl_tensor *nlL_testtensor(lua_State *L, int arg);
 /* Push a new zero-filled contiguous tensor; raises "cannot allocate N bytes for ..." if the
  * memory cannot be had.  The userdata is on the stack before the storage is allocated. */
 nl_tensor *nlL_newtensor(lua_State *L, nl_dtype dt, int ndim, const int64_t *shape);
+/* Same, contents undefined: only for outputs the caller overwrites completely. */
+nl_tensor *nlL_newtensor_uninit(lua_State *L, nl_dtype dt, int ndim, const int64_t *shape);
 /* Same shape and dtype as t. */
 nl_tensor *nlL_newlike(lua_State *L, const nl_tensor *t);
 /* Push a tensor sharing src's storage and geometry (then edit its geometry: a view). */

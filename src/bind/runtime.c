@@ -1,6 +1,8 @@
 /* noiselab.runtime: process-wide settings (BLAS threads) and build information. */
 #include "common.h"
 #include <cblas.h>
+#include <time.h>
+#include <unistd.h>
 
 /* OpenBLAS's own entry points (declared in its cblas.h for the pthread build). */
 static int r_threads(lua_State *L)
@@ -20,11 +22,31 @@ static int r_blas_config(lua_State *L)
     return 1;
 }
 
-static const luaL_Reg functions[] = {{"threads", r_threads}, {"blas_config", r_blas_config}, {NULL, NULL}};
+/* Monotonic wall-clock seconds (for timing phases, rates and ETAs; os.clock() is CPU time). */
+static int r_clock(lua_State *L)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    lua_pushnumber(L, (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec);
+    return 1;
+}
+
+/* isatty(fd): is file descriptor fd (0 stdin, 1 stdout, 2 stderr) a terminal? */
+static int r_isatty(lua_State *L)
+{
+    lua_Integer fd = luaL_checkinteger(L, 1);
+    lua_pushboolean(L, fd >= 0 && fd <= 1024 && isatty((int)fd));
+    return 1;
+}
+
+static const luaL_Reg functions[] = {{"threads", r_threads}, {"blas_config", r_blas_config},
+                                     {"clock", r_clock}, {"isatty", r_isatty}, {NULL, NULL}};
 
 static const nlL_help help_functions[] = {
     {"threads", "noiselab.threads([n])", "Set (and return) the number of BLAS threads; default 1."},
     {"blas_config", "runtime.blas_config()", "OpenBLAS build configuration string."},
+    {"clock", "noiselab.clock()", "Monotonic wall-clock time in seconds."},
+    {"isatty", "noiselab.isatty(fd)", "true if file descriptor fd is a terminal."},
     {NULL, NULL, NULL}};
 
 int luaopen_noiselab_runtime(lua_State *L);

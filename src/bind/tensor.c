@@ -30,7 +30,7 @@ static nl_tensor *as_dtype(lua_State *L, int arg, nl_dtype dt)
 {
     nl_tensor *t = nlL_checktensor(L, arg);
     if (t->dtype == dt) return t;
-    nl_tensor *c = nlL_newtensor(L, dt, t->ndim, t->shape);
+    nl_tensor *c = nlL_newtensor_uninit(L, dt, t->ndim, t->shape);
     nl_copy(c, t);
     lua_replace(L, arg);
     return c;
@@ -652,7 +652,7 @@ static int m_squeeze(lua_State *L)
 static int m_clone(lua_State *L)
 {
     nl_tensor *t = nlL_checktensor(L, 1);
-    nl_tensor *c = nlL_newlike(L, t);
+    nl_tensor *c = nlL_newtensor_uninit(L, t->dtype, t->ndim, t->shape);
     nl_copy(c, t);
     return 1;
 }
@@ -671,7 +671,7 @@ static int to_dtype(lua_State *L, nl_dtype dt)
         lua_settop(L, 1);
         return 1;
     }
-    nl_tensor *c = nlL_newtensor(L, dt, t->ndim, t->shape);
+    nl_tensor *c = nlL_newtensor_uninit(L, dt, t->ndim, t->shape);
     nl_copy(c, t);
     return 1;
 }
@@ -790,7 +790,7 @@ static int binop(lua_State *L, nl_binop op, const char *fname)
         int ndim;
         int64_t shape[NL_MAXDIM];
         if (nl_broadcast_shape(a, b, &ndim, shape) != NL_OK) broadcast_error(L, fname, a, b);
-        nl_tensor *out = nlL_newtensor(L, dt, ndim, shape);
+        nl_tensor *out = nlL_newtensor_uninit(L, dt, ndim, shape);
         nl_binary(out, a, b, op);
         return 1;
     }
@@ -798,7 +798,7 @@ static int binop(lua_State *L, nl_binop op, const char *fname)
         if (lua_type(L, 2) != LUA_TNUMBER)
             return nlL_error(L, "bad argument #2 to '%s' (tensor or number expected, got %s)", fname, luaL_typename(L, 2));
         double s = lua_tonumber(L, 2);
-        nl_tensor *out = nlL_newlike(L, a);
+        nl_tensor *out = nlL_newtensor_uninit(L, a->dtype, a->ndim, a->shape);
         nl_binary_scalar(out, a, s, op, 0);
         return 1;
     }
@@ -806,7 +806,7 @@ static int binop(lua_State *L, nl_binop op, const char *fname)
     if (lua_type(L, 1) != LUA_TNUMBER)
         return nlL_error(L, "bad argument #1 to '%s' (tensor or number expected, got %s)", fname, luaL_typename(L, 1));
     double s = lua_tonumber(L, 1);
-    nl_tensor *out = nlL_newlike(L, b);
+    nl_tensor *out = nlL_newtensor_uninit(L, b->dtype, b->ndim, b->shape);
     nl_binary_scalar(out, b, s, op, 1);
     return 1;
 }
@@ -866,7 +866,7 @@ static int m_unm(lua_State *L)
 static int unop(lua_State *L, nl_unop op)
 {
     nl_tensor *a = nlL_checktensor(L, 1);
-    nl_tensor *out = nlL_newlike(L, a);
+    nl_tensor *out = nlL_newtensor_uninit(L, a->dtype, a->ndim, a->shape);
     nl_unary(out, a, op);
     return 1;
 }

@@ -4,6 +4,7 @@
  * computed in float with the float variants of libm (through <tgmath.h>), as PyTorch does. */
 #include "noiselab/tensor.h"
 #include "tensor_iter.h"
+#include "noiselab/vecmath.h"
 #include <tgmath.h>
 
 static inline double mod_floor_d(double x, double y)
@@ -126,6 +127,31 @@ UNOPS(DEF_UN)
 static const nl_kernel unary_d[] = {UNOPS(TAB_D)};
 static const nl_kernel unary_f[] = {UNOPS(TAB_F)};
 
+/* exp, log and tanh on unit-stride runs go through SLEEF's vector routines (vecmath.c). */
+#define VEC_KERNEL(NAME, T, VFN, SCALAR_KERNEL)                                 \
+    static void NAME(int64_t n, char **p, const int64_t *s, const void *ctx)    \
+    {                                                                           \
+        if (s[0] == 1 && s[1] == 1) VFN((const T *)p[1], (T *)p[0], (size_t)n); \
+        else SCALAR_KERNEL(n, p, s, ctx);                                       \
+    }
+VEC_KERNEL(vexp_d, double, nl_vexp_f64, exp__d)
+VEC_KERNEL(vlog_d, double, nl_vlog_f64, log__d)
+VEC_KERNEL(vtanh_d, double, nl_vtanh_f64, tanh__d)
+VEC_KERNEL(vexp_f, float, nl_vexp_f32, exp__f)
+VEC_KERNEL(vlog_f, float, nl_vlog_f32, log__f)
+VEC_KERNEL(vtanh_f, float, nl_vtanh_f32, tanh__f)
+
+static nl_kernel unary_kernel(nl_dtype dt, nl_unop op)
+{
+    int d = dt == NL_F64;
+    switch (op) {
+    case NL_UN_EXP: return d ? vexp_d : vexp_f;
+    case NL_UN_LOG: return d ? vlog_d : vlog_f;
+    case NL_UN_TANH: return d ? vtanh_d : vtanh_f;
+    default: return d ? unary_d[op] : unary_f[op];
+    }
+}
+
 static nl_status run(const nl_tensor *out, const nl_tensor *const *ops, int nops, nl_kernel k,
                      const void *ctx)
 {
@@ -159,7 +185,7 @@ nl_status nl_unary(const nl_tensor *out, const nl_tensor *a, nl_unop op)
 {
     if ((unsigned)op > NL_UN_LOG10) return NL_ERR_ARG;
     const nl_tensor *ops[1] = {a};
-    return run(out, ops, 1, out->dtype == NL_F64 ? unary_d[op] : unary_f[op], NULL);
+    return run(out, ops, 1, unary_kernel(out->dtype, op), NULL);
 }
 
 typedef struct { double lo, hi; } clamp_ctx;

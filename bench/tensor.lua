@@ -1,0 +1,77 @@
+-- Tensor rows: BLAS products and elementwise kernels against NumPy, and the machine's sgemm
+-- ceiling (OpenBLAS through NumPy's float32 matmul at 1024, which is a direct sgemm call).
+local nl = require "noiselab"
+local T = nl.tensor
+local B = require "bench.lib"
+
+local rows = {}
+for _, dt in ipairs({"f32", "f64"}) do
+  for _, n in ipairs({64, 256, 1024}) do
+    local flops = 2 * n ^ 3
+    rows[#rows + 1] = {
+      task = string.format("matmul %s %dx%d", dt, n, n), unit = "GFLOP/s", peer_name = "NumPy",
+      noiselab = function()
+        local g = nl.rng.new(1)
+        local a, b = T.randn({n, n}, {rng = g, dtype = dt}), T.randn({n, n}, {rng = g, dtype = dt})
+        return B.rate(function() a:matmul(b) end, flops) / 1e9
+      end,
+      peer = B.python(string.format([[
+import numpy as np
+a = np.random.randn(%d, %d).astype(np.%s); b = np.random.randn(%d, %d).astype(np.%s)
+print(rate(lambda: a @ b, %g) / 1e9)
+]], n, n, dt == "f32" and "float32" or "float64", n, n, dt == "f32" and "float32" or "float64", flops)),
+      target = 0.9,
+    }
+  end
+end
+
+local N = 1e7
+rows[#rows + 1] = {
+  task = "exp f64 1e7", unit = "Melem/s", peer_name = "NumPy", target = 0.9,
+  noiselab = function()
+    local x = T.randn{N}
+    return B.rate(function() x:exp() end, N) / 1e6
+  end,
+  peer = B.python([[
+import numpy as np
+x = np.random.randn(10**7)
+print(rate(lambda: np.exp(x), 1e7) / 1e6)
+]]),
+}
+rows[#rows + 1] = {
+  task = "add f64 1e7", unit = "Melem/s", peer_name = "NumPy", target = 0.9,
+  noiselab = function()
+    local x, y = T.randn{N}, T.randn{N}
+    return B.rate(function() local z = x + y end, N) / 1e6
+  end,
+  peer = B.python([[
+import numpy as np
+x = np.random.randn(10**7); y = np.random.randn(10**7)
+print(rate(lambda: x + y, 1e7) / 1e6)
+]]),
+}
+rows[#rows + 1] = {
+  task = "sum f64 1e7", unit = "Melem/s", peer_name = "NumPy", target = 0.5,
+  noiselab = function()
+    local x = T.randn{N}
+    return B.rate(function() x:sum() end, N) / 1e6
+  end,
+  peer = B.python([[
+import numpy as np
+x = np.random.randn(10**7)
+print(rate(lambda: x.sum(), 1e7) / 1e6)
+]]),
+}
+rows[#rows + 1] = {
+  task = "sgemm ceiling 2048 (noiselab vs OpenBLAS via NumPy)", unit = "GFLOP/s", peer_name = "OpenBLAS sgemm",
+  noiselab = function()
+    local a, b = T.randn({2048, 2048}, {dtype = "f32"}), T.randn({2048, 2048}, {dtype = "f32"})
+    return B.rate(function() a:matmul(b) end, 2 * 2048 ^ 3, 1.0) / 1e9
+  end,
+  peer = B.python([[
+import numpy as np
+a = np.random.randn(2048, 2048).astype(np.float32); b = np.random.randn(2048, 2048).astype(np.float32)
+print(rate(lambda: a @ b, 2 * 2048**3, 1.0) / 1e9)
+]]),
+}
+return rows
