@@ -3,40 +3,22 @@
  * are atomic (temporary file + rename); reads check that every row has the header's number of
  * fields and name the offending line. */
 #include "noiselab/csv.h"
+#include "fileio.h"
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
-
-static nl_status fail(char *err, size_t len, nl_status st, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    if (err && len) vsnprintf(err, len, fmt, ap);
-    va_end(ap);
-    return st;
-}
 
 nl_status nl_csv_write(const char *path, const nl_tensor *t, const char *const *names, int nnames,
                        char *err, size_t errlen)
 {
-    if (t->ndim > 2) return fail(err, errlen, NL_ERR_SHAPE, "a 1-d or 2-d tensor is needed, got %d dims", t->ndim);
+    if (t->ndim > 2) return nl_fail(err, errlen, NL_ERR_SHAPE, "a 1-d or 2-d tensor is needed, got %d dims", t->ndim);
     int64_t rows = t->ndim == 0 ? 1 : t->shape[0], cols = t->ndim == 2 ? t->shape[1] : 1;
     if (nnames && nnames != cols)
-        return fail(err, errlen, NL_ERR_SHAPE, "%d column names for %lld columns", nnames, (long long)cols);
+        return nl_fail(err, errlen, NL_ERR_SHAPE, "%d column names for %lld columns", nnames, (long long)cols);
     char tmp[4096];
-    if ((size_t)snprintf(tmp, sizeof tmp, "%s.tmp.XXXXXX", path) >= sizeof tmp)
-        return fail(err, errlen, NL_ERR_IO, "path too long");
-    int fd = mkstemp(tmp);
-    if (fd < 0) return fail(err, errlen, NL_ERR_IO, "cannot create a file next to '%s': %s", path, strerror(errno));
-    FILE *f = fdopen(fd, "w");
-    if (!f) {
-        close(fd);
-        unlink(tmp);
-        return fail(err, errlen, NL_ERR_IO, "cannot write '%s': %s", path, strerror(errno));
-    }
+    FILE *f = nl_atomic_begin(path, tmp, sizeof tmp, err, errlen);
+    if (!f) return NL_ERR_IO;
     int ok = 1;
     for (int j = 0; j < nnames && ok; j++) ok = fprintf(f, j ? ",%s" : "%s", names[j]) > 0;
     if (nnames && ok) ok = fputc('\n', f) != EOF;
@@ -45,14 +27,7 @@ nl_status nl_csv_write(const char *path, const nl_tensor *t, const char *const *
             ok = fprintf(f, j ? ",%.17g" : "%.17g", nl_get_flat(t, i * cols + j)) > 0;
         if (ok) ok = fputc('\n', f) != EOF;
     }
-    int saved = errno;
-    if (fclose(f) != 0) ok = 0;
-    if (!ok || rename(tmp, path) != 0) {
-        if (ok) saved = errno;
-        unlink(tmp);
-        return fail(err, errlen, NL_ERR_IO, "cannot write '%s': %s", path, strerror(saved));
-    }
-    return NL_OK;
+    return nl_atomic_end(f, tmp, path, ok, err, errlen);
 }
 
 /* Split a line in place at commas; returns the number of fields (at most max). */
@@ -87,7 +62,7 @@ static int parse_number(const char *s, double *v)
 nl_status nl_csv_shape(const char *path, nl_csv_info *info, char *err, size_t errlen)
 {
     FILE *f = fopen(path, "r");
-    if (!f) return fail(err, errlen, NL_ERR_IO, "cannot open '%s': %s", path, strerror(errno));
+    if (!f) return nl_fail(err, errlen, NL_ERR_IO, "cannot open '%s': %s", path, strerror(errno));
     char *line = NULL;
     size_t cap = 0;
     ssize_t n;
@@ -101,7 +76,7 @@ nl_status nl_csv_shape(const char *path, nl_csv_info *info, char *err, size_t er
         int k = split(line, fields, NL_CSV_MAXCOLS);
         if (k == 0) continue; /* blank line */
         if (k > NL_CSV_MAXCOLS) {
-            st = fail(err, errlen, NL_ERR_FORMAT, "'%s' line %lld: more than %d columns", path, (long long)lineno, NL_CSV_MAXCOLS);
+            st = nl_fail(err, errlen, NL_ERR_FORMAT, "'%s' line %lld: more than %d columns", path, (long long)lineno, NL_CSV_MAXCOLS);
             break;
         }
         if (cols < 0) {
@@ -128,13 +103,13 @@ nl_status nl_csv_shape(const char *path, nl_csv_info *info, char *err, size_t er
             }
         }
         if (k != cols) {
-            st = fail(err, errlen, NL_ERR_FORMAT, "'%s' line %lld: %d fields, expected %d", path, (long long)lineno, k, cols);
+            st = nl_fail(err, errlen, NL_ERR_FORMAT, "'%s' line %lld: %d fields, expected %d", path, (long long)lineno, k, cols);
             break;
         }
         for (int j = 0; j < k; j++) {
             double v;
             if (!parse_number(fields[j], &v)) {
-                st = fail(err, errlen, NL_ERR_FORMAT, "'%s' line %lld, column %d: '%s' is not a number", path,
+                st = nl_fail(err, errlen, NL_ERR_FORMAT, "'%s' line %lld, column %d: '%s' is not a number", path,
                           (long long)lineno, j + 1, fields[j]);
                 break;
             }
@@ -145,7 +120,7 @@ nl_status nl_csv_shape(const char *path, nl_csv_info *info, char *err, size_t er
     free(line);
     fclose(f);
     if (st != NL_OK) return st;
-    if (cols < 0) return fail(err, errlen, NL_ERR_FORMAT, "'%s' is empty", path);
+    if (cols < 0) return nl_fail(err, errlen, NL_ERR_FORMAT, "'%s' is empty", path);
     info->rows = rows;
     info->cols = cols;
     return NL_OK;
@@ -156,7 +131,7 @@ nl_status nl_csv_read(const char *path, const nl_csv_info *info, const nl_tensor
 {
     if (nl_numel(out) != info->rows * info->cols) return NL_ERR_SHAPE;
     FILE *f = fopen(path, "r");
-    if (!f) return fail(err, errlen, NL_ERR_IO, "cannot open '%s': %s", path, strerror(errno));
+    if (!f) return nl_fail(err, errlen, NL_ERR_IO, "cannot open '%s': %s", path, strerror(errno));
     char *line = NULL;
     size_t cap = 0;
     int64_t i = 0;
@@ -178,5 +153,5 @@ nl_status nl_csv_read(const char *path, const nl_csv_info *info, const nl_tensor
     }
     free(line);
     fclose(f);
-    return i == info->rows ? NL_OK : fail(err, errlen, NL_ERR_FORMAT, "'%s' changed while reading", path);
+    return i == info->rows ? NL_OK : nl_fail(err, errlen, NL_ERR_FORMAT, "'%s' changed while reading", path);
 }

@@ -4,35 +4,11 @@
  * multiple of 64 bytes, then the raw data.  Writes are atomic: a temporary file in the same
  * directory, renamed over the target only once complete. */
 #include "noiselab/tensor.h"
+#include "fileio.h"
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
-
-static nl_status fail(char *err, size_t len, nl_status st, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    if (err && len) vsnprintf(err, len, fmt, ap);
-    va_end(ap);
-    return st;
-}
-
-static int make_temp(const char *path, char *tmp, size_t len, FILE **f)
-{
-    if ((size_t)snprintf(tmp, len, "%s.tmp.XXXXXX", path) >= len) return -1;
-    int fd = mkstemp(tmp);
-    if (fd < 0) return -1;
-    *f = fdopen(fd, "wb");
-    if (!*f) {
-        close(fd);
-        unlink(tmp);
-        return -1;
-    }
-    return 0;
-}
 
 nl_status nl_npy_save(const char *path, const nl_tensor *t, nl_npy_type as, char *err,
                       size_t errlen)
@@ -52,9 +28,8 @@ nl_status nl_npy_save(const char *path, const nl_tensor *t, nl_npy_type as, char
     for (size_t i = 0; i < pad; i++) header[hl++] = ' ';
     header[hl++] = '\n';
     char tmp[4096];
-    FILE *f;
-    if (make_temp(path, tmp, sizeof tmp, &f) != 0)
-        return fail(err, errlen, NL_ERR_IO, "cannot create a file next to '%s': %s", path, strerror(errno));
+    FILE *f = nl_atomic_begin(path, tmp, sizeof tmp, err, errlen);
+    if (!f) return NL_ERR_IO;
     unsigned char pre[10] = {0x93, 'N', 'U', 'M', 'P', 'Y', 1, 0, (unsigned char)(hl & 0xff),
                              (unsigned char)(hl >> 8)};
     int ok = fwrite(pre, 1, 10, f) == 10 && fwrite(header, 1, (size_t)hl, f) == (size_t)hl;
@@ -73,14 +48,7 @@ nl_status nl_npy_save(const char *path, const nl_tensor *t, nl_npy_type as, char
         es = as == NL_NPY_F32 ? 4 : 8;
         ok = fwrite(&buf, es, (size_t)m, f) == (size_t)m;
     }
-    int saved_errno = errno;
-    if (fclose(f) != 0) ok = 0;
-    if (!ok || rename(tmp, path) != 0) {
-        if (ok) saved_errno = errno;
-        unlink(tmp);
-        return fail(err, errlen, NL_ERR_IO, "cannot write '%s': %s", path, strerror(saved_errno));
-    }
-    return NL_OK;
+    return nl_atomic_end(f, tmp, path, ok, err, errlen);
 }
 
 static const char *find_key(const char *h, const char *key)
@@ -95,12 +63,12 @@ static const char *find_key(const char *h, const char *key)
 nl_status nl_npy_read_header(const char *path, nl_npy_header *h, char *err, size_t errlen)
 {
     FILE *f = fopen(path, "rb");
-    if (!f) return fail(err, errlen, NL_ERR_IO, "cannot open '%s': %s", path, strerror(errno));
+    if (!f) return nl_fail(err, errlen, NL_ERR_IO, "cannot open '%s': %s", path, strerror(errno));
     unsigned char pre[12];
     size_t got = fread(pre, 1, 10, f);
     if (got < 10 || memcmp(pre, "\x93NUMPY", 6) != 0) {
         fclose(f);
-        return fail(err, errlen, NL_ERR_FORMAT, "'%s' is not a .npy file (bad magic)", path);
+        return nl_fail(err, errlen, NL_ERR_FORMAT, "'%s' is not a .npy file (bad magic)", path);
     }
     int major = pre[6];
     size_t hlen;
@@ -110,27 +78,27 @@ nl_status nl_npy_read_header(const char *path, nl_npy_header *h, char *err, size
     } else if (major == 2 || major == 3) {
         if (fread(pre + 10, 1, 2, f) != 2) {
             fclose(f);
-            return fail(err, errlen, NL_ERR_FORMAT, "'%s': truncated .npy header", path);
+            return nl_fail(err, errlen, NL_ERR_FORMAT, "'%s': truncated .npy header", path);
         }
         hlen = (size_t)pre[8] | ((size_t)pre[9] << 8) | ((size_t)pre[10] << 16) | ((size_t)pre[11] << 24);
         preamble = 12;
     } else {
         fclose(f);
-        return fail(err, errlen, NL_ERR_FORMAT, "'%s': unsupported .npy version %d", path, major);
+        return nl_fail(err, errlen, NL_ERR_FORMAT, "'%s': unsupported .npy version %d", path, major);
     }
     if (hlen > 1 << 20) {
         fclose(f);
-        return fail(err, errlen, NL_ERR_FORMAT, "'%s': .npy header length %zu is absurd", path, hlen);
+        return nl_fail(err, errlen, NL_ERR_FORMAT, "'%s': .npy header length %zu is absurd", path, hlen);
     }
     char *hdr = malloc(hlen + 1);
     if (!hdr) {
         fclose(f);
-        return fail(err, errlen, NL_ERR_NOMEM, "out of memory");
+        return nl_fail(err, errlen, NL_ERR_NOMEM, "out of memory");
     }
     if (fread(hdr, 1, hlen, f) != hlen) {
         free(hdr);
         fclose(f);
-        return fail(err, errlen, NL_ERR_FORMAT, "'%s': truncated .npy header", path);
+        return nl_fail(err, errlen, NL_ERR_FORMAT, "'%s': truncated .npy header", path);
     }
     hdr[hlen] = '\0';
     fseek(f, 0, SEEK_END);
@@ -142,19 +110,19 @@ nl_status nl_npy_read_header(const char *path, nl_npy_header *h, char *err, size
     const char *fo = find_key(hdr, "'fortran_order'");
     const char *sh = find_key(hdr, "'shape'");
     if (!d || *d != '\'' || !fo || !sh || *sh != '(') {
-        st = fail(err, errlen, NL_ERR_FORMAT, "'%s': malformed .npy header", path);
+        st = nl_fail(err, errlen, NL_ERR_FORMAT, "'%s': malformed .npy header", path);
         goto out;
     }
     d++;
     size_t dl = strcspn(d, "'");
     if (dl == 0 || dl >= sizeof h->descr) {
-        st = fail(err, errlen, NL_ERR_FORMAT, "'%s': malformed dtype in .npy header", path);
+        st = nl_fail(err, errlen, NL_ERR_FORMAT, "'%s': malformed dtype in .npy header", path);
         goto out;
     }
     memcpy(h->descr, d, dl);
     h->descr[dl] = '\0';
     if (nl_npy_result_dtype(h) == (nl_dtype)-1) {
-        st = fail(err, errlen, NL_ERR_FORMAT, "'%s': unsupported .npy dtype '%s' (expected f4, f8 or an integer type)", path, h->descr);
+        st = nl_fail(err, errlen, NL_ERR_FORMAT, "'%s': unsupported .npy dtype '%s' (expected f4, f8 or an integer type)", path, h->descr);
         goto out;
     }
     h->fortran_order = strncmp(fo, "True", 4) == 0;
@@ -166,7 +134,7 @@ nl_status nl_npy_read_header(const char *path, nl_npy_header *h, char *err, size
         char *end;
         long long v = strtoll(p, &end, 10);
         if (end == p || v < 0 || h->ndim >= NL_MAXDIM) {
-            st = fail(err, errlen, NL_ERR_FORMAT, "'%s': malformed or unsupported shape in .npy header", path);
+            st = nl_fail(err, errlen, NL_ERR_FORMAT, "'%s': malformed or unsupported shape in .npy header", path);
             goto out;
         }
         h->shape[h->ndim++] = v;
@@ -175,12 +143,12 @@ nl_status nl_npy_read_header(const char *path, nl_npy_header *h, char *err, size
     h->data_offset = preamble + hlen;
     size_t es = (size_t)atoi(h->descr + 2), need;
     if (nl_shape_bytes(NL_F32, h->ndim, h->shape, &need) != NL_OK) {
-        st = fail(err, errlen, NL_ERR_FORMAT, "'%s': shape too large", path);
+        st = nl_fail(err, errlen, NL_ERR_FORMAT, "'%s': shape too large", path);
         goto out;
     }
     need = need / 4 * es;
     if ((size_t)fsize < h->data_offset + need) {
-        st = fail(err, errlen, NL_ERR_FORMAT, "'%s': truncated .npy data (%zu bytes expected, %ld present)",
+        st = nl_fail(err, errlen, NL_ERR_FORMAT, "'%s': truncated .npy data (%zu bytes expected, %ld present)",
                   path, need, fsize - (long)h->data_offset);
         goto out;
     }
@@ -227,10 +195,10 @@ nl_status nl_npy_read_data(const char *path, const nl_npy_header *h, const nl_te
                            char *err, size_t errlen)
 {
     FILE *f = fopen(path, "rb");
-    if (!f) return fail(err, errlen, NL_ERR_IO, "cannot open '%s': %s", path, strerror(errno));
+    if (!f) return nl_fail(err, errlen, NL_ERR_IO, "cannot open '%s': %s", path, strerror(errno));
     if (fseek(f, (long)h->data_offset, SEEK_SET) != 0) {
         fclose(f);
-        return fail(err, errlen, NL_ERR_FORMAT, "'%s': truncated .npy data", path);
+        return nl_fail(err, errlen, NL_ERR_FORMAT, "'%s': truncated .npy data", path);
     }
     int64_t n = nl_numel(out);
     size_t es = (size_t)(h->descr[2] - '0');
@@ -248,7 +216,7 @@ nl_status nl_npy_read_data(const char *path, const nl_npy_header *h, const nl_te
         int64_t m = n - s < CHUNK ? n - s : CHUNK;
         if (fread(buf, es, (size_t)m, f) != (size_t)m) {
             fclose(f);
-            return fail(err, errlen, NL_ERR_FORMAT, "'%s': truncated .npy data", path);
+            return nl_fail(err, errlen, NL_ERR_FORMAT, "'%s': truncated .npy data", path);
         }
         for (int64_t j = 0; j < m; j++) nl_set_flat(&target, s + j, decode(buf + (size_t)j * es, h->descr));
     }
