@@ -38,7 +38,7 @@ local exp = nl.experiment{
     minima = {-2.0, 0.0, 2.0}, edges = {-0.5, 0.5}, curvature = {5.0, 5.0, 5.0},
     occ_clip = 0.6, occ_etas = {0.04, 0.02, 0.01}, occ_paths = 100, occ_steps = 4000000,
     -- LeNet-like net
-    n_clean = 1000, n_noisy = 200, test_n = 10000, iterations = 3000,
+    n_clean = 1000, n_noisy = 200, test_n = 10000, iterations = 3000, gd_iterations = 1000,
     gd_lr = 0.1, sgd_lr = 0.07, sgd_batch = 20,
     noise_kind = "stable", noise_alpha = 1.5, noise_scale = 0.01, clip_b = 0.1,
     sharpness_sigma = 0.01, sharpness_draws = 20,
@@ -52,17 +52,18 @@ local exp = nl.experiment{
     minima = "minima of the three-well landscape", edges = "basin edges",
     occ_clip = "truncation level in the occupancy part (narrow basin needs 1 jump, wide ones 3)",
     n_clean = "clean training images", n_noisy = "extra images with random labels",
-    iterations = "training iterations per arm",
+    iterations = "training iterations per SGD arm",
+    gd_iterations = "iterations of the full-batch GD arm (each costs n_clean + n_noisy samples)",
     noise_kind = "injected noise: stable | pareto | gaussian (per coordinate)",
     noise_scale = "scale of the injected noise (per coordinate)",
     clip_b = "truncation of the whole step to norm b (clipped arms)",
   },
   presets = {
     quick = {etas = {0.02, 0.01, 0.005}, exit_paths = 400, occ_paths = 50, occ_steps = 1000000,
-      test_n = 2000, iterations = 600},
+      test_n = 2000, iterations = 300, gd_iterations = 60, sharpness_draws = 5},
     smoke = {clips = {1.5, 0.7}, etas = {0.04, 0.02}, exit_paths = 100, exit_max_steps = 1000000,
       occ_etas = {0.04}, occ_paths = 10, occ_steps = 100000, n_clean = 200, n_noisy = 40,
-      test_n = 500, iterations = 20, sgd_batch = 20, sharpness_draws = 3},
+      test_n = 500, iterations = 20, gd_iterations = 5, sgd_batch = 20, sharpness_draws = 3},
   },
 }
 local cfg = exp.config
@@ -137,8 +138,9 @@ if want("occupancy") then
     for _, clipped in ipairs{true, false} do
       local xs, ys = {}, {}
       for _, eta in ipairs(cfg.occ_etas) do
+        -- start in the left wide basin: a start in the narrow one would add its first stay
         local r = nl.sde.simulate{scheme = "sgd", eta = eta, steps = cfg.occ_steps,
-          paths = cfg.occ_paths, x0 = cfg.minima[2], drift = "multi_well", minima = cfg.minima,
+          paths = cfg.occ_paths, x0 = cfg.minima[1], drift = "multi_well", minima = cfg.minima,
           edges = cfg.edges, curvature = cfg.curvature, noise = pareto,
           clip = clipped and {b = cfg.occ_clip, kind = "norm"} or nil, basins = basins}
         local occ = r.occupancy:mean(1)      -- mean over paths, one entry per basin
@@ -176,7 +178,7 @@ if want("lenet") then
   end
   local noise = {kind = cfg.noise_kind, alpha = cfg.noise_alpha, scale = cfg.noise_scale}
   local arms = {
-    {name = "GD", batch = train.n, lr = cfg.gd_lr},
+    {name = "GD", batch = train.n, lr = cfg.gd_lr, iterations = cfg.gd_iterations},
     {name = "SGD", batch = cfg.sgd_batch, lr = cfg.sgd_lr},
     {name = "SGD + clipping", batch = cfg.sgd_batch, lr = cfg.sgd_lr, truncate = {norm = cfg.clip_b}},
     {name = "SGD + heavy-tailed noise", batch = cfg.sgd_batch, lr = cfg.sgd_lr, noise = noise},
@@ -193,8 +195,9 @@ if want("lenet") then
       local opt = nl.optim.SGD(net, {lr = arm.lr, noise = arm.noise, truncate = arm.truncate})
       local data_rng = nl.rng.new(ai)
       local it, curve = 0, {name = arm.name, x = {}, y = {}, style = "lines"}
-      local bar = exp:progress(cfg.iterations, {label = arm.name})
-      while it < cfg.iterations do
+      local iters = arm.iterations or cfg.iterations
+      local bar = exp:progress(iters, {label = arm.name})
+      while it < iters do
         for xb, yb in nl.data.batches(train, arm.batch, {shuffle = arm.batch < train.n, rng = data_rng}) do
           net:zero_grad()
           local out = net:forward(xb)
@@ -202,11 +205,11 @@ if want("lenet") then
           net:backward(xb, loss:backward(out, yb))
           opt:step()
           it = it + 1
-          if it % math.max(1, cfg.iterations // 50) == 0 then
+          if it % math.max(1, iters // 50) == 0 then
             curve.x[#curve.x + 1], curve.y[#curve.y + 1] = it, l
           end
           bar:update(it, {loss = l})
-          if it >= cfg.iterations then break end
+          if it >= iters then break end
         end
       end
       bar:done()
@@ -214,33 +217,35 @@ if want("lenet") then
       local te = nl.probe.evaluate(net, test)
       local sharp, info = nl.probe.perturbation_sharpness(net, loss, train,
         {sigma = cfg.sharpness_sigma, n = cfg.sharpness_draws, rng = nl.rng.new(99)})
-      rows[#rows + 1] = {arm.name, arm.batch, arm.lr, arm.noise and arm.noise.kind or "",
+      rows[#rows + 1] = {arm.name, iters, arm.batch, arm.lr, arm.noise and arm.noise.kind or "",
         arm.truncate and arm.truncate.norm or "", tr.loss, tr.accuracy, te.accuracy, sharp, info.stderr}
       curves[#curves + 1] = curve
     end)
   end
-  exp:csv("lenet_arms.csv", {"arm", "batch", "lr", "noise", "clip_norm", "train_loss",
+  exp:csv("lenet_arms.csv", {"arm", "iterations", "batch", "lr", "noise", "clip_norm", "train_loss",
     "train_accuracy", "test_accuracy", "sharpness", "sharpness_stderr"}, rows)
   exp.results.lenet_params = arms[1].params
   exp.results.lenet_test_accuracy = {}
   exp.results.lenet_sharpness = {}
-  local names, acc, sh = {}, {}, {}
+  local names, acc, sh, she = {}, {}, {}, {}
   for i, r in ipairs(rows) do
-    exp.results.lenet_test_accuracy[r[1]] = r[8]
-    exp.results.lenet_sharpness[r[1]] = r[9]
-    names[i], acc[i], sh[i] = i, r[8], r[9]
+    she[i] = r[11]
+    exp.results.lenet_test_accuracy[r[1]] = r[9]
+    exp.results.lenet_sharpness[r[1]] = r[10]
+    names[i], acc[i], sh[i] = i, r[9], r[10]
   end
   exp:plot("panels", {file = "fig_lenet", cols = 3, title = string.format(
-    "LeNet-like net, %d clean + %d relabelled Fashion-MNIST images, %d iterations",
-    cfg.n_clean, cfg.n_noisy, cfg.iterations),
+    "LeNet-like net, %d clean + %d relabelled Fashion-MNIST images, %d SGD / %d GD iterations",
+    cfg.n_clean, cfg.n_noisy, cfg.iterations, cfg.gd_iterations),
     panels = {
       {kind = "line", title = "training minibatch loss", xlabel = "iteration", ylabel = "loss",
        logy = true, series = curves, key = "bottom left"},
       {kind = "scatter", title = "test accuracy (1 GD, 2 SGD, 3 +clip, 4 +noise, 5 +noise+clip)",
-       xlabel = "arm", ylabel = "test accuracy", xrange = {0.5, #rows + 0.5},
+       xlabel = "arm", ylabel = "test accuracy", xrange = {0.5, #rows + 0.5}, key = false,
        series = {{name = "test accuracy", x = names, y = acc}}},
-      {kind = "scatter", title = "sharpness mean |L(w+v) - L(w)|", xlabel = "arm", ylabel = "sharpness",
-       xrange = {0.5, #rows + 0.5}, series = {{name = "sharpness", x = names, y = sh}}}}})
+      {kind = "scatter", title = "sharpness mean |L(w+v) - L(w)| (± s.e.)", xlabel = "arm",
+       ylabel = "sharpness", xrange = {0.5, #rows + 0.5}, key = false,
+       series = {{name = "sharpness", x = names, y = sh, yerr = she}}}}})
 end
 
 exp:finish()

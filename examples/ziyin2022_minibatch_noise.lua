@@ -31,7 +31,7 @@ local exp = nl.experiment{
     a = 1.0, u = 1.0, sigma = 1.0, S = 10,
     lambdas = {0.1, 0.2, 0.4, 0.6, 0.8, 1.0, 1.2, 1.4, 1.5, 1.55, 1.6},
     chains = 4000, steps = 3000, burn = 1000, thin = 5,
-    two_d_eigs = {1.0, 0.5}, two_d_lambda = 1.5, two_d_S = {10, 50},
+    two_d_eigs = {1.0, 0.5}, two_d_lambda = 1.5, two_d_S = {10, 50}, two_d_chains = 2000,
     tail_lambda = 1.0, tail_S = {1, 2, 3, 4, 6, 8}, tail_chains = 20000, tail_steps = 400,
     tail_hill_k = 0.02,
     wd_lambdas = {0.1, 0.25, 0.5, 0.75, 1.0, 1.25, 1.5}, wd_sigma = 1.0,
@@ -42,6 +42,7 @@ local exp = nl.experiment{
     a = "input variance (1-d Hessian)", u = "target weight", sigma = "label-noise std",
     S = "batch size", lambdas = "learning rates λ for Var(w)",
     chains = "independent SGD chains simulated at once", burn = "steps discarded",
+    two_d_chains = "chains in the 2-d part",
     thin = "use every thin-th step after burn-in",
     tail_hill_k = "fraction of the largest |w| used by the Hill estimator",
     wd_lambdas = "learning rates for the optimal weight decay",
@@ -50,10 +51,11 @@ local exp = nl.experiment{
     mlp_window = "number of evaluations (at the end) over which the loss variance is taken",
   },
   presets = {
-    quick = {chains = 2000, steps = 1500, burn = 500, tail_chains = 10000, tail_steps = 300,
+    quick = {lambdas = {0.2, 0.6, 1.0, 1.4, 1.55}, chains = 2000, steps = 1500, burn = 500,
+      two_d_chains = 1000, tail_chains = 10000, tail_steps = 300,
       mlp_widths = {16, 64, 256}, mlp_n = 2000, mlp_epochs = 3},
     smoke = {lambdas = {0.5, 1.0}, chains = 2000, steps = 300, burn = 100, thin = 2,
-      two_d_S = {10}, tail_S = {1, 4}, tail_chains = 4000, tail_steps = 100,
+      two_d_S = {10}, two_d_chains = 2000, tail_S = {1, 4}, tail_chains = 4000, tail_steps = 100,
       wd_lambdas = {0.5, 1.5}, mlp_widths = {16, 64}, mlp_n = 300, mlp_epochs = 1,
       mlp_eval_every = 2, mlp_window = 10},
   },
@@ -137,12 +139,18 @@ if want("var") then
     local lmax = 2 / (cfg.a * (1 + 2 / cfg.S))
     exp.results.lambda_max_theory = lmax
     exp.figure = exp:path("fig_var_vs_lambda.png")
+    -- the two theories on a fine grid up to just below the divergence
+    local fx, fd, fc = {}, {}, {}
+    for i = 1, 200 do
+      local l = lmax * 0.995 * i / 200
+      fx[i], fd[i], fc[i] = l, var_theory(l, cfg.S), l * cfg.sigma ^ 2 / (2 * cfg.S)
+    end
     exp:plot("line", {file = "fig_var_vs_lambda", title = string.format(
       "Var(w), 1-d linear regression, a=%g, S=%d (diverges at lambda=%.3f)", cfg.a, cfg.S, lmax),
       xlabel = "learning rate lambda", ylabel = "Var(w)", logy = true, key = "top left",
       series = {{name = "simulation", x = xs, y = sim, style = "points"},
-                {name = "discrete-time theory (Thm 2)", x = xs, y = disc, style = "lines"},
-                {name = "continuous-time lambda sigma^2/(2S)", x = xs, y = cont, style = "lines", dash = 2}}})
+                {name = "discrete-time theory (Thm 2)", x = fx, y = fd, style = "lines"},
+                {name = "continuous-time lambda sigma^2/(2S)", x = fx, y = fc, style = "lines", dash = 2}}})
   end)
 end
 
@@ -156,7 +164,7 @@ if want("two_d") then
     local lambda = cfg.two_d_lambda
     local rows = {}
     for _, S in ipairs(cfg.two_d_S) do
-      local C = cfg.chains
+      local C = cfg.two_d_chains
       local w = T.zeros{C, 1, 2}
       local acc1, acc2, acc12 = moments(), moments(), moments()
       for step = 1, cfg.steps do

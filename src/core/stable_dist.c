@@ -1,0 +1,652 @@
+/* α-stable density, distribution function, survival function and quantiles.
+ *
+ * Algorithm: Nolan (1997), "Numerical calculation of stable densities and distribution
+ * functions", Commun. Statist.–Stochastic Models 13:759–774, Theorem 1.  In the standard S0
+ * law with t = x − ζ > 0 (ζ = −β tan(πα/2)), θ0 = atan(β tan(πα/2))/α,
+ *   g(θ) = t^{α/(α−1)} V(θ),  θ ∈ (−θ0, π/2),
+ *   f(x) = α / (π |α−1| t) ∫ g e^{−g} dθ,
+ *   F(x) = c1 + sign(1−α)/π ∫ e^{−g} dθ,  c1 = (π/2 − θ0)/π (α < 1) or 1 (α > 1);
+ * for α = 1 (β > 0) g(θ) = e^{−πx/(2β)} (2/π)(π/2+βθ)/cos θ · exp((π/2+βθ) tan θ / β).
+ * x < ζ by reflection f(x; α, β) = f(−x; α, −β).
+ *
+ * What is ours (and why it is accurate):
+ *  - log g is computed in a form that stays well conditioned as α → 1: with
+ *    R = t cos θ / (sin αθ + τ cos αθ) (τ = β tan(πα/2)),
+ *      log g = (α/(α−1)) log R + log(√(1+τ²) cos((1−α)θ − atan τ)) − log cos θ,
+ *    and near α = 1, R − 1 = N/D with N = z0 cos θ − sin αθ + 2τ sin((1+α)θ/2) sin((α−1)θ/2)
+ *    (z0 the S0 coordinate), so α/(α−1)·log1p(N/D) is O(1) with no cancellation; α is never
+ *    rounded to 1 and tan(πα/2) = cot(π(1−α)/2) is evaluated without rounding πα/2.
+ *  - θ is measured from the endpoint nearer the peak of g e^{−g} (ψ = θ + θ0 or φ = π/2 − θ),
+ *    with every trigonometric factor rewritten in that small variable, so peaks at 1e−200 from
+ *    an endpoint (far tails, x near ζ) are resolved.  The peak (g = 1) is located by a
+ *    safeguarded secant/bisection in s = log(ψ or φ), and the integral is done in s with GSL's
+ *    QAGP and breakpoints at the peak ± 2^k/slope, so the integrand's width is always resolved.
+ *    The tails then need no separate series: heavy tails put the peak at φ ~ t^{−α}.
+ *  - cdf and sf are each computed from the integral that is small in its own tail
+ *    (∫e^{−g} or ∫−expm1(−g)), so both tails keep relative accuracy.
+ *  - Exact closed forms: α = 2 (Gauss, variance 2σ²), α = 1 β = 0 (Cauchy), α = ½ β = ±1
+ *    (Lévy).  Outside the support (α < 1, β = ±1) pdf = 0 and cdf/sf are exactly 0 or 1.
+ * Accuracy verified against tests/reference/stable_reference.csv (mpmath, two methods): see
+ * docs/levy.md for the table produced by tests/reference/accuracy_table.lua. */
+#include <float.h>
+#include <stdio.h>
+#include <math.h>
+#include <gsl/gsl_errno.h>
+#include <gsl/gsl_integration.h>
+#include <gsl/gsl_sf_gamma.h>
+#include "noiselab/stable.h"
+
+#ifndef M_PI
+#define M_PI 3.14159265358979323846
+#endif
+#define PI2 1.57079632679489661923
+
+int nl_stable_init(nl_stable *d, double alpha, double beta, double scale, double loc, int param)
+{
+    if (!(alpha > 0.0 && alpha <= 2.0) || !(beta >= -1.0 && beta <= 1.0) || !(scale > 0.0) ||
+        !isfinite(scale) || !isfinite(loc) || (param != 0 && param != 1))
+        return -1;
+    d->alpha = alpha;
+    d->beta = beta;
+    d->scale = scale;
+    d->loc = loc;
+    d->param = param;
+    if (alpha == 1.0) {
+        double sh = (2.0 / M_PI) * beta * scale * log(scale);
+        d->zeta = 0.0;
+        d->loc0 = param == 0 ? loc : loc + sh;
+        d->loc1 = param == 1 ? loc : loc - sh;
+    } else {
+        double tau = alpha == 2.0 ? 0.0 : beta * nl_stable_tan_pa2(alpha);
+        d->zeta = -tau;
+        d->loc0 = param == 0 ? loc : loc + scale * tau;
+        d->loc1 = param == 1 ? loc : loc - scale * tau;
+    }
+    return 0;
+}
+
+/* ---------------------------------------------------------------------------------------- */
+/* The integrand machinery for one standard law (α, β) on the side t > 0.                   */
+
+typedef struct side {
+    double alpha, beta;
+    int a1;            /* α == 1 */
+    int inc;           /* g increases with ψ (α ≤ 1) */
+    int near1;         /* use the N/D form of log R */
+    double tau, at, theta0, w, c0, e0, hyp, loghyp, om, ex;
+    double t, lt, z0;  /* t = x − ζ > 0 and the S0 coordinate */
+    double xb;         /* α = 1: −πx/(2β) + log(2/π) */
+    int mode;          /* 0: ψ from −θ0, 1: φ from π/2 */
+    int kind;          /* integrand: 0 g e^{−g}; 1 e^{−g}; 2 −expm1(−g) */
+} side;
+
+static void side_init(side *S, double alpha, double beta)
+{
+    S->alpha = alpha;
+    S->beta = beta;
+    S->a1 = alpha == 1.0;
+    S->om = 1.0 - alpha;
+    if (S->a1) {
+        S->inc = 1;
+        S->w = M_PI;
+        return;
+    }
+    S->inc = alpha < 1.0;
+    S->ex = alpha / (alpha - 1.0);
+    double tpa = nl_stable_tan_pa2(alpha);
+    double tau = alpha == 2.0 ? 0.0 : beta * tpa;
+    S->tau = tau;
+    S->at = atan(tau);
+    S->hyp = hypot(1.0, tau);
+    S->loghyp = 0.5 * log1p(tau * tau);
+    S->theta0 = S->at / alpha;
+    /* c0 = π/2 − θ0 and w = π/2 + θ0, each without cancellation when θ0 → ±π/2. */
+    if (fabs(tau) > 1.0) {
+        double ai = atan(1.0 / tau); /* atan τ = sign(τ)π/2 − atan(1/τ) */
+        if (tau > 0) {
+            S->c0 = (ai - S->om * PI2) / alpha;
+            S->w = M_PI - S->c0;
+        } else {
+            S->w = (-ai - S->om * PI2) / alpha;
+            S->c0 = M_PI - S->w;
+        }
+    } else {
+        S->c0 = PI2 - S->theta0;
+        S->w = PI2 + S->theta0;
+    }
+    if (alpha < 1.0 && beta == 1.0) S->c0 = 0.0, S->w = M_PI;
+    if (alpha < 1.0 && beta == -1.0) S->w = 0.0, S->c0 = M_PI;
+    /* e0 = π − αw = (2−α)π/2 − atan τ: zero for β = −1, α > 1 */
+    S->e0 = (alpha > 1.0 && beta == -1.0) ? 0.0 : (2.0 - alpha) * PI2 - S->at;
+    S->near1 = fabs(S->om) < 0.1 && beta != 0.0;
+}
+
+/* log g at distance u from the mode's endpoint. */
+static double side_lg(const side *S, double u)
+{
+#ifdef NL_COUNT_HOOK
+    NL_COUNT_HOOK
+#endif
+    double su = sin(u);
+    if (S->a1) {
+        double b = S->beta, cu = cos(u), a, tn;
+        if (S->mode == 0) {
+            a = PI2 * (1.0 - b) + b * u;
+            tn = -cu / su;
+        } else {
+            a = PI2 * (1.0 + b) - b * u;
+            tn = cu / su;
+        }
+        return S->xb + log(a) - log(su) + a * tn / b;
+    }
+    double al = S->alpha, cth, sD, ct, th;
+    if (S->mode == 0) {
+        th = u - S->theta0;
+        cth = S->theta0 >= 0 ? sin(S->c0 + u) : sin(S->w - u);
+        sD = sin(al * u);
+        ct = S->theta0 >= 0 ? sin(S->c0 + S->om * u) : sin(S->w - S->om * u);
+    } else {
+        th = PI2 - u;
+        cth = su;
+        double aw = al * S->w; /* sin(α(w − u)) and the cosine term, from the nearer of 0, π */
+        sD = aw > PI2 ? sin(S->e0 + al * u) : sin(aw - al * u);
+        ct = aw > PI2 ? sin(S->e0 - S->om * u) : sin(aw + S->om * u);
+    }
+    if (ct < DBL_MIN) ct = DBL_MIN;
+    if (cth < DBL_MIN) cth = DBL_MIN;
+    if (sD < DBL_MIN) sD = DBL_MIN;
+    double lr;
+    if (S->near1) {
+        double N = S->z0 * cth - sin(al * th) +
+                   2.0 * S->tau * sin(0.5 * (1.0 + al) * th) * sin(-0.5 * S->om * th);
+        double r = N / (S->hyp * sD);
+        lr = r > -1.0 ? log1p(r) : -INFINITY;
+    } else
+        lr = S->lt + log(cth) - S->loghyp - log(sD);
+    return S->ex * lr + S->loghyp + log(ct) - log(cth);
+}
+
+static double side_integrand(double s, void *vp)
+{
+    const side *S = vp;
+    double u = exp(s);
+    if (!(u > 0.0)) return 0.0;
+    double lg = side_lg(S, u), v;
+    if (S->kind == 0) {
+        if (lg > 7.0) v = exp(lg - exp(lg));       /* g e^{−g} = e^{lg − g} */
+        else v = exp(lg) * exp(-exp(lg));
+    } else if (S->kind == 1)
+        v = exp(-exp(lg));
+    else
+        v = -expm1(-exp(lg));
+    return isfinite(v) ? v * u : 0.0;
+}
+
+/* ψ-mode is chosen iff the peak lies in the lower half of (−θ0, π/2). */
+static void side_choose_mode(side *S)
+{
+    S->mode = 0;
+    double lg = side_lg(S, 0.5 * S->w);
+    int below = S->inc ? lg > 0.0 : lg < 0.0;
+    S->mode = below ? 0 : 1;
+}
+
+#define SMIN (-700.0)
+
+/* Locate s* = log u* with lg(u*) = 0 in the current mode on (e^SMIN, w/2]. */
+static double side_peak(const side *S, double *slope)
+{
+    double shi = log(0.5 * S->w), slo = SMIN;
+    /* direction of lg in u for this mode */
+    int incu = S->mode == 0 ? S->inc : !S->inc;
+    double fhi = side_lg(S, exp(shi));
+    double flo = side_lg(S, exp(slo));
+    double sstar;
+    if (!isfinite(fhi) && !isfinite(flo)) sstar = shi;
+    if ((incu && flo >= 0.0) || (!incu && flo <= 0.0)) sstar = slo;
+    else if ((incu && fhi <= 0.0) || (!incu && fhi >= 0.0)) sstar = shi;
+    else {
+        /* Illinois false position with bisection safeguard */
+        double a = slo, b = shi, fa = flo, fb = fhi;
+        if (!isfinite(fa)) fa = incu ? -1e300 : 1e300;
+        if (!isfinite(fb)) fb = incu ? 1e300 : -1e300;
+        int side_last = 0;
+        for (int it = 0; it < 200 && b - a > 1e-9 * (1.0 + fabs(a)); it++) {
+            double m;
+            if (it % 3 == 2 || fabs(fa) > 1e100 || fabs(fb) > 1e100) m = 0.5 * (a + b);
+            else m = (a * fb - b * fa) / (fb - fa);
+            if (!(m > a && m < b)) m = 0.5 * (a + b);
+            double fm = side_lg(S, exp(m));
+            if (!isfinite(fm)) fm = (fm > 0) ? 1e300 : -1e300;
+            if ((fm < 0) == (fa < 0)) {
+                a = m, fa = fm;
+                if (side_last == -1) fb *= 0.5;
+                side_last = -1;
+            } else {
+                b = m, fb = fm;
+                if (side_last == 1) fa *= 0.5;
+                side_last = 1;
+            }
+            if (fm == 0.0) { a = b = m; break; }
+        }
+        sstar = 0.5 * (a + b);
+    }
+    double h = 1e-3;
+    double l1 = side_lg(S, exp(sstar + h)), l0 = side_lg(S, exp(sstar - h));
+    double k = (l1 - l0) / (2 * h);
+    if (!isfinite(k) || fabs(k) < 0.05) k = 0.05;
+    *slope = fabs(k);
+    return sstar;
+}
+
+/* Adaptive Gauss–Legendre on [a, b]: G20 is accepted when it agrees with G10 to 1e−9 relative
+ * (then G20 itself is good to far below 1e−15 on these smooth, breakpoint-split pieces) or to
+ * an absolute 1e−17 of the running total; otherwise bisect.  No extrapolation (GSL's QAGS
+ * epsilon algorithm proved unstable on these integrands). */
+static _Thread_local gsl_integration_glfixed_table *tl_g10, *tl_g20;
+
+static double gl_apply(const gsl_integration_glfixed_table *t, gsl_function *F, double a, double b)
+{
+    double s = 0.0, xi, wi;
+    for (size_t i = 0; i < t->n; i++) {
+        gsl_integration_glfixed_point(a, b, i, &xi, &wi, t);
+        s += wi * GSL_FN_EVAL(F, xi);
+    }
+    return s;
+}
+
+static double adapt(gsl_function *F, double a, double b, double g20, double tolabs, int depth)
+{
+    double g10 = gl_apply(tl_g10, F, a, b);
+    if (fabs(g20 - g10) <= 1e-9 * fabs(g20) + tolabs || depth >= 14) return g20;
+    double m = 0.5 * (a + b);
+    double l = gl_apply(tl_g20, F, a, m), r = gl_apply(tl_g20, F, m, b);
+    return adapt(F, a, m, l, 0.5 * tolabs, depth + 1) + adapt(F, m, b, r, 0.5 * tolabs, depth + 1);
+}
+
+/* ∫ over the whole θ-interval of the chosen integrand, in s = log u with breakpoints. */
+static double side_integrate(side *S, double sstar, double slope, int kind)
+{
+    S->kind = kind;
+    if (!tl_g10) {
+        tl_g10 = gsl_integration_glfixed_table_alloc(10);
+        tl_g20 = gsl_integration_glfixed_table_alloc(20);
+    }
+    double shi = log(S->w);
+    double slo = sstar - 45.0 / (slope < 1.0 ? slope : 1.0) - 40.0;
+    if (slo < SMIN - 50.0) slo = SMIN - 50.0;
+    double pts[64];
+    int np = 0;
+    pts[np++] = slo;
+    static const double m[] = {-256, -64, -16, -6, -3, -1.5, -0.5, 0, 0.5, 1.5, 3, 6, 16, 64, 256};
+    for (size_t i = 0; i < sizeof m / sizeof m[0]; i++) {
+        double p = sstar + m[i] / slope;
+        if (p > pts[np - 1] + 1e-12 && p < shi - 1e-12) pts[np++] = p;
+    }
+    if (shi > pts[np - 1]) pts[np++] = shi;
+    if (np < 2) return 0.0;
+    gsl_function F = {side_integrand, S};
+    double piece[64], total = 0.0;
+    for (int i = 0; i + 1 < np; i++) {
+        piece[i] = gl_apply(tl_g20, &F, pts[i], pts[i + 1]);
+        total += fabs(piece[i]);
+    }
+    double res = 0.0, tol = 1e-17 * total / (np - 1);
+    for (int i = 0; i + 1 < np; i++) res += adapt(&F, pts[i], pts[i + 1], piece[i], tol, 0);
+    return res;
+}
+
+/* The three integrals share one peak search: compute what is asked. */
+typedef struct stdres {
+    double pdf, cdf, sf;
+} stdres;
+
+enum { W_PDF = 1, W_CDF = 2, W_SF = 4 };
+
+/* Standard S0 law (α ≠ 1), z0 given with t = z0 + τ (t passed separately for accuracy). */
+static void std_eval_a(double alpha, double beta, double z0, double t, int what, stdres *r)
+{
+    if (t < 0) {
+        stdres q;
+        std_eval_a(alpha, -beta, -z0, -t, (what & W_PDF) | ((what & W_CDF) ? W_SF : 0) |
+                   ((what & W_SF) ? W_CDF : 0), &q);
+        r->pdf = q.pdf;
+        r->cdf = q.sf;
+        r->sf = q.cdf;
+        return;
+    }
+    side S;
+    side_init(&S, alpha, beta);
+    if (t == 0.0) {
+        /* Nolan: f(ζ) = Γ(1+1/α) cos θ0 / (π (1+ζ²)^{1/(2α)}), F(ζ) = (π/2 − θ0)/π */
+        r->pdf = gsl_sf_gamma(1.0 + 1.0 / alpha) * cos(S.theta0) / (M_PI * pow(S.hyp, 1.0 / alpha));
+        r->cdf = S.c0 / M_PI;
+        r->sf = S.w / M_PI;
+        if (alpha < 1.0 && beta == -1.0) r->pdf = 0.0;
+        return;
+    }
+    if (alpha < 1.0 && beta == -1.0) {
+        /* t > 0 lies right of the upper end of the support */
+        r->pdf = 0.0, r->cdf = 1.0, r->sf = 0.0;
+        return;
+    }
+    S.t = t;
+    S.lt = log(t);
+    S.z0 = z0;
+    side_choose_mode(&S);
+    double slope, sstar = side_peak(&S, &slope);
+    if (what & W_PDF) {
+        double omt = fabs(S.om * z0 + S.om * S.tau); /* |α−1| t without forming t */
+        if (!S.near1) omt = fabs(S.om) * t;
+        r->pdf = alpha / (M_PI * omt) * side_integrate(&S, sstar, slope, 0);
+    }
+    if (what & (W_CDF | W_SF)) {
+        double ie = (what & (alpha < 1.0 ? W_CDF : W_SF)) ? side_integrate(&S, sstar, slope, 1) : 0;
+        double im = (what & (alpha < 1.0 ? W_SF : W_CDF)) ? side_integrate(&S, sstar, slope, 2) : 0;
+        if (alpha < 1.0) {
+            r->cdf = (S.c0 + ie) / M_PI;
+            r->sf = im / M_PI;
+        } else {
+            r->cdf = (S.c0 + im) / M_PI;
+            r->sf = ie / M_PI;
+        }
+        if (r->cdf > 1.0) r->cdf = 1.0;
+        if (r->sf > 1.0) r->sf = 1.0;
+    }
+}
+
+/* Standard α = 1 law (S0 = S1 at scale 1), β ≠ 0. */
+static void std_eval_1(double beta, double x, int what, stdres *r)
+{
+    if (beta < 0) {
+        stdres q;
+        std_eval_1(-beta, -x, (what & W_PDF) | ((what & W_CDF) ? W_SF : 0) |
+                   ((what & W_SF) ? W_CDF : 0), &q);
+        r->pdf = q.pdf, r->cdf = q.sf, r->sf = q.cdf;
+        return;
+    }
+    side S;
+    side_init(&S, 1.0, beta);
+    S.xb = -M_PI * x / (2.0 * beta) + log(2.0 / M_PI);
+    side_choose_mode(&S);
+    double slope, sstar = side_peak(&S, &slope);
+    if (what & W_PDF) r->pdf = side_integrate(&S, sstar, slope, 0) / (2.0 * beta);
+    if (what & W_CDF) r->cdf = side_integrate(&S, sstar, slope, 1) / M_PI;
+    if (what & W_SF) r->sf = side_integrate(&S, sstar, slope, 2) / M_PI;
+}
+
+/* ---------------------------------------------------------------------------------------- */
+
+/* Evaluate at x for the law d; what = bit set.  Closed forms first. */
+static void eval(const nl_stable *d, double x, int what, stdres *r)
+{
+    double a = d->alpha, b = d->beta, sc = d->scale;
+    r->pdf = r->cdf = r->sf = NAN;
+    if (isnan(x)) return;
+    if (a == 2.0) {
+        double z = (x - d->loc0) / sc;
+        r->pdf = exp(-0.25 * z * z) / (2.0 * sqrt(M_PI) * sc);
+        r->cdf = 0.5 * erfc(-0.5 * z);
+        r->sf = 0.5 * erfc(0.5 * z);
+        return;
+    }
+    if (a == 1.0 && b == 0.0) {
+        double z = (x - d->loc0) / sc;
+        r->pdf = 1.0 / (M_PI * sc * (1.0 + z * z));
+        /* atan-based forms that keep relative accuracy in each tail */
+        r->cdf = z < 0 ? atan2(1.0, -z) / M_PI : 1.0 - atan2(1.0, z) / M_PI;
+        r->sf = z > 0 ? atan2(1.0, z) / M_PI : 1.0 - atan2(1.0, -z) / M_PI;
+        if (z < -1) r->cdf = atan(-1.0 / z) / M_PI;
+        if (z > 1) r->sf = atan(1.0 / z) / M_PI;
+        return;
+    }
+    if (a == 0.5 && (b == 1.0 || b == -1.0)) {
+        /* Lévy: S1 location μ1, f = sqrt(σ/2π) y^{−3/2} e^{−σ/(2y)}, y = b(x − μ1) */
+        double y = b * (x - d->loc1);
+        double pdf, lo, up; /* lo = P(b(X−μ1) ≤ y), up = P(> y) */
+        if (y <= 0) pdf = 0.0, lo = 0.0, up = 1.0;
+        else if (isinf(y)) pdf = 0.0, lo = 1.0, up = 0.0;
+        else {
+            double v = sqrt(sc / (2.0 * y));
+            pdf = sqrt(sc / (2.0 * M_PI)) * pow(y, -1.5) * exp(-sc / (2.0 * y));
+            lo = erfc(v);
+            up = erf(v);
+        }
+        r->pdf = pdf;
+        r->cdf = b > 0 ? lo : up;
+        r->sf = b > 0 ? up : lo;
+        return;
+    }
+    if (isinf(x)) {
+        r->pdf = 0.0;
+        r->cdf = x > 0 ? 1.0 : 0.0;
+        r->sf = x > 0 ? 0.0 : 1.0;
+        return;
+    }
+    if (a == 1.0) {
+        double z = (x - d->loc0) / sc;
+        std_eval_1(b, z, what, r);
+    } else {
+        /* z0: S0 coordinate, t = z0 − ζ = z0 + τ, formed in long double so that x near ζ
+         * keeps its digits (the reference is exact for the double x). */
+        long double tau = -(long double)d->zeta;
+        if (fabs(1.0 - a) < 0.5 && a != 2.0) {
+            long double om = 1.0L - (long double)a;
+            tau = (long double)b / tanl(0.5L * 3.14159265358979323846264338327950288L * om);
+        }
+        long double z0, t;
+        if (d->param == 0) {
+            z0 = ((long double)x - (long double)d->loc) / (long double)sc;
+            t = z0 + tau;
+        } else {
+            t = ((long double)x - (long double)d->loc) / (long double)sc;
+            z0 = t - tau;
+        }
+        std_eval_a(a, b, (double)z0, (double)t, what, r);
+    }
+    if (what & W_PDF) r->pdf /= sc;
+    if (!(r->pdf >= 0.0)) r->pdf = (what & W_PDF) ? 0.0 : r->pdf;
+}
+
+double nl_stable_pdf(const nl_stable *d, double x)
+{
+    stdres r;
+    eval(d, x, W_PDF, &r);
+    return r.pdf;
+}
+
+double nl_stable_logpdf(const nl_stable *d, double x)
+{
+    if (d->alpha == 2.0) {
+        double z = (x - d->loc0) / d->scale;
+        return -0.25 * z * z - log(2.0 * sqrt(M_PI) * d->scale);
+    }
+    if (d->alpha == 1.0 && d->beta == 0.0) {
+        double z = (x - d->loc0) / d->scale;
+        return -log(M_PI * d->scale) - log1p(z * z);
+    }
+    if (d->alpha == 0.5 && fabs(d->beta) == 1.0) {
+        double y = d->beta * (x - d->loc1), sc = d->scale;
+        if (!(y > 0) || isinf(y)) return -INFINITY;
+        return 0.5 * log(sc / (2.0 * M_PI)) - 1.5 * log(y) - sc / (2.0 * y);
+    }
+    return log(nl_stable_pdf(d, x));
+}
+
+double nl_stable_cdf(const nl_stable *d, double x)
+{
+    stdres r;
+    eval(d, x, W_CDF, &r);
+    return r.cdf;
+}
+
+double nl_stable_sf(const nl_stable *d, double x)
+{
+    stdres r;
+    eval(d, x, W_SF, &r);
+    return r.sf;
+}
+
+void nl_stable_support(const nl_stable *d, double *lo, double *hi)
+{
+    *lo = -INFINITY, *hi = INFINITY;
+    if (d->alpha < 1.0 && fabs(d->beta) == 1.0) {
+        /* S1 support edge is μ1 (β = 1: [μ1, ∞)) */
+        if (d->beta > 0) *lo = d->loc1;
+        else *hi = d->loc1;
+    }
+}
+
+void nl_stable_cf(const nl_stable *d, double u, double *re, double *im)
+{
+    double a = d->alpha, b = d->beta, sc = d->scale;
+    double au = fabs(sc * u), sg = (u > 0) - (u < 0);
+    double mag, ph;
+    if (a == 1.0) {
+        /* S1: exp(−σ|u|(1 + iβ(2/π) sign(u) log|u|) + iμ1 u), with log|σu| form */
+        mag = -au;
+        ph = d->loc1 * u;
+        if (au > 0) ph -= au * b * (2.0 / M_PI) * sg * log(fabs(u));
+    } else {
+        /* S0 form: exp(−|σu|^α [1 + iβ tan(πα/2) sign(u)(|σu|^{1−α} − 1)] + iμ0 u), stable as α → 1 */
+        double p = pow(au, a);
+        mag = -p;
+        double tp = a == 2.0 ? 0.0 : nl_stable_tan_pa2(a);
+        double q = au > 0 ? expm1((1.0 - a) * log(au)) : -1.0;
+        ph = d->loc0 * u - p * b * tp * sg * q;
+    }
+    double m = exp(mag);
+    *re = m * cos(ph);
+    *im = m * sin(ph);
+}
+
+double nl_stable_mean(const nl_stable *d)
+{
+    if (d->alpha <= 1.0) return NAN;
+    return d->loc1; /* E X = μ1 for α > 1 */
+}
+
+double nl_stable_var(const nl_stable *d)
+{
+    if (d->alpha < 2.0) return INFINITY;
+    return 2.0 * d->scale * d->scale;
+}
+
+/* ---------------------------------------------------------------------------------------- */
+/* Quantiles: safeguarded Newton on h(x) = log P(x) − log p (P = cdf or sf), with a bracket kept
+ * in y = asinh((x − μ0)/σ) so that bisection steps are geometric in the tails.  The pdf and the
+ * tail probability come from one peak search per iterate. */
+
+static double qsolve(const nl_stable *d, double p, int upper)
+{
+    double lo_x, hi_x;
+    nl_stable_support(d, &lo_x, &hi_x);
+    if (!(p >= 0.0 && p <= 1.0)) return NAN;
+    if (p == 0.0) return upper ? hi_x : lo_x;
+    if (p == 1.0) return upper ? lo_x : hi_x;
+    const double c = d->loc0, s = d->scale;
+    int what = upper ? W_SF : W_CDF;
+    /* P is decreasing in x for the sf, increasing for the cdf; flip to "increasing" g(x) */
+    double lp = log(p);
+#define PVAL(r) (upper ? (r).sf : (r).cdf)
+    /* bracket in y */
+    double yl = isfinite(lo_x) ? asinh((lo_x - c) / s) : -1.0;
+    double yh = isfinite(hi_x) ? asinh((hi_x - c) / s) : 1.0;
+    stdres r;
+    /* make [yl, yh] bracket: P(yl) vs p and P(yh) vs p on the right sides */
+    const double YMAX = asinh(DBL_MAX / (fabs(c) / s + 1.0) / 2.0);
+    if (!isfinite(lo_x)) {
+        for (;;) {
+            double x = c + s * sinh(yl);
+            eval(d, x, what, &r);
+            double P = PVAL(r);
+            if (upper ? P > p : P < p) break;
+            if (yl <= -YMAX) return upper ? INFINITY : -INFINITY; /* beyond the doubles */
+            yl = fmax(2.0 * yl - 1.0, -YMAX);
+        }
+    }
+    if (!isfinite(hi_x)) {
+        for (;;) {
+            double x = c + s * sinh(yh);
+            eval(d, x, what, &r);
+            double P = PVAL(r);
+            if (upper ? P < p : P > p) break;
+            if (yh >= YMAX) return upper ? -INFINITY : INFINITY;
+            yh = fmin(2.0 * yh + 1.0, YMAX);
+        }
+    }
+    double y = 0.5 * (yl + yh);
+    if (yl < 0 && yh > 0) y = 0.0;
+    double x = c + s * sinh(y);
+    for (int it = 0; it < 200; it++) {
+        eval(d, x, what | W_PDF, &r);
+        double P = PVAL(r), f = r.pdf;
+        double h = log(P) - lp;
+        /* update bracket (in "increasing" orientation: cdf increases, sf decreases) */
+        int above = upper ? (P < p) : (P > p); /* x is to the right of the root */
+        if (P == p) return x;
+        if (above) yh = y; else yl = y;
+        double xn = NAN;
+        if (f > 0 && isfinite(h) && P > 0) {
+            double dx = -h * P / f; /* Newton on log P */
+            if (upper) dx = -dx;
+            xn = x + dx;
+            if (fabs(dx) <= 4e-15 * fabs(x) + 1e-300) return xn;
+        }
+        double yn = isfinite(xn) ? asinh((xn - c) / s) : NAN;
+        if (!(yn > yl && yn < yh)) yn = 0.5 * (yl + yh);
+        if (yh - yl < 1e-15 * (fabs(yl) + fabs(yh))) return c + s * sinh(0.5 * (yl + yh));
+        y = yn;
+        x = c + s * sinh(y);
+    }
+#undef PVAL
+    return x;
+}
+
+double nl_stable_quantile(const nl_stable *d, double p)
+{
+    if (!(p >= 0.0 && p <= 1.0)) return NAN;
+    if (p > 0.5) return qsolve(d, 1.0 - p, 1);
+    return qsolve(d, p, 0);
+}
+
+double nl_stable_isf(const nl_stable *d, double q)
+{
+    if (!(q >= 0.0 && q <= 1.0)) return NAN;
+    if (q > 0.5) return qsolve(d, 1.0 - q, 0);
+    return qsolve(d, q, 1);
+}
+
+/* Mode: golden-section search on log f around the best of a coarse scan (f is unimodal:
+ * Yamazato 1978).  Symmetric laws: the centre exactly. */
+double nl_stable_mode(const nl_stable *d)
+{
+    if (d->beta == 0.0 || d->alpha == 2.0) return d->loc0;
+    double lo, hi;
+    nl_stable_support(d, &lo, &hi);
+    double c = d->loc0, s = d->scale, best = c, fb = -INFINITY;
+    for (int i = -40; i <= 40; i++) {
+        double x = c + s * 0.1 * i;
+        if (x <= lo || x >= hi) continue;
+        double f = nl_stable_pdf(d, x);
+        if (f > fb) fb = f, best = x;
+    }
+    double a = best - 0.1 * s, b = best + 0.1 * s;
+    if (a < lo) a = lo;
+    if (b > hi) b = hi;
+    const double gr = 0.6180339887498949;
+    double x1 = b - gr * (b - a), x2 = a + gr * (b - a);
+    double f1 = nl_stable_pdf(d, x1), f2 = nl_stable_pdf(d, x2);
+    for (int it = 0; it < 100 && b - a > 1e-10 * (fabs(a) + s); it++) {
+        if (f1 > f2) {
+            b = x2, x2 = x1, f2 = f1;
+            x1 = b - gr * (b - a);
+            f1 = nl_stable_pdf(d, x1);
+        } else {
+            a = x1, x1 = x2, f1 = f2;
+            x2 = a + gr * (b - a);
+            f2 = nl_stable_pdf(d, x2);
+        }
+    }
+    return 0.5 * (a + b);
+}

@@ -1,0 +1,27 @@
+/* Internal to the stable_*.c files: the per-(α, β, param) constants of the CMS sampler. */
+#ifndef NOISELAB_STABLE_INTERNAL_H
+#define NOISELAB_STABLE_INTERNAL_H
+#include <stddef.h>
+
+typedef struct nl_cms_plan {
+    int kind;          /* 0: α ≠ 1 standard S1 formula; 1: α = 1; 2: α ≠ 1 native S0 formula;
+                          3: α ≠ 1, S0 as X1 − τ (α far from 1, no cancellation) */
+    double alpha, beta;
+    double tau;        /* β tan(πα/2) */
+    double at;         /* atan(τ) = α θ0 */
+    int big;           /* |τ| > 1: cos term written as s·sin(·) (see stable_sample.c) */
+    double s, atinv;   /* sign(τ), atan(1/τ) */
+    double om, ia, ex; /* 1 − α, 1/α, (1 − α)/α */
+    double logS;       /* log(1 + τ²)/(2α) */
+    double hyp;        /* sqrt(1 + τ²) */
+    double scale, shift; /* out = scale·X + shift */
+    int clamp;         /* +1: X ≥ −τ, −1: X ≤ −τ (native S0, α < 1, |β| = 1) */
+} nl_cms_plan;
+
+void nl_cms_plan_init(nl_cms_plan *p, double alpha, double beta, double scale, double loc,
+                      int param);
+/* X from U1 (→ Φ) and U2 (→ W = −log U2), standard (scale 1, loc 0) in the plan's form. */
+double nl_cms_one(const nl_cms_plan *p, double u1, double u2);
+/* out[i] = scale·X(u1[i], u2[i]) + shift; AVX2 + SLEEF.  Only call if the CPU has AVX2+FMA. */
+void nl_cms_avx2(const nl_cms_plan *p, const double *u1, const double *u2, double *out, size_t n);
+#endif
