@@ -52,11 +52,24 @@ describe("rng", function()
       for _, v in ipairs(g2:normal(n):totable()) do parts[#parts + 1] = v end
     end
     assert.same(whole, parts)
+    -- the bulk path (8 Philox blocks at a time, AVX2 when available) against one-at-a-time draws
     local u1, u2 = nl.rng.new(3), nl.rng.new(3)
-    local w = u1:uniform(10):totable()
+    u1:uniform(); u2:uniform()  -- start mid-block
+    local w = u1:uniform(101):totable()
     local p = {}
-    for i = 1, 10 do p[i] = u2:uniform() end
+    for i = 1, 101 do p[i] = u2:uniform() end
     assert.same(w, p)
+    local n1, n2 = nl.rng.new(4), nl.rng.new(4)
+    local z = n1:normal(333):totable()
+    local zs = {}
+    for i = 1, 333 do zs[i] = n2:normal() end
+    assert.same(z, zs)
+    -- and the words themselves: block k of the stream is philox(seed, stream, k)
+    local g = nl.rng.new(12, 5)
+    g:uniform(64) -- 64 doubles = 32 blocks
+    local a, b = nl.rng.philox_block(12, 5, 32)
+    local u = g:uniform()
+    assert.equal(((a << 32 | b) >> 11) * 2.0 ^ -53 + 2.0 ^ -54, u)
   end)
 
   it("saves and restores state, and rejects a corrupted one", function()

@@ -3,6 +3,7 @@
  * addressing scheme.  Validated: the Random123 known-answer vector for philox4x32-10 is checked
  * in tests/rng_spec.lua; moments and KS tests of the samplers there too. */
 #include "noiselab/rng.h"
+#include "rng_impl.h"
 #include <math.h>
 #include <Random123/philox.h>
 
@@ -78,9 +79,38 @@ uint64_t nl_rng_below(nl_rng *g, uint64_t n)
     return (uint64_t)(m >> 64);
 }
 
+/* Eight consecutive blocks from the generator's counter (AVX2 when the CPU has it; the words
+ * are the same either way), advancing the counter past them. */
+static void blocks8(nl_rng *g, uint32_t out[32])
+{
+    static int has_avx2 = -1;
+    if (has_avx2 < 0) {
+        __builtin_cpu_init();
+        has_avx2 = __builtin_cpu_supports("avx2");
+    }
+    if (has_avx2) nl_philox8_avx2(g->seed, g->stream, g->counter, out);
+    else
+        for (int i = 0; i < 8; i++) nl_philox_at(g->seed, g->stream, g->counter + (uint64_t)i, out + 4 * i);
+    g->counter += 8;
+}
+
+/* Bulk path with exactly the words the one-at-a-time path would use: buffered words are
+ * consumed first, then whole blocks straight from the counter (16 doubles per 8 blocks), and
+ * the remainder one at a time again. */
 void nl_rng_uniform_fill(nl_rng *g, double *out, size_t n)
 {
-    for (size_t i = 0; i < n; i++) out[i] = nl_rng_uniform(g);
+    size_t i = 0;
+    if (g->pos % 2 != 0) { /* after an odd number of u32 draws: pairs straddle blocks */
+        for (; i < n; i++) out[i] = nl_rng_uniform(g);
+        return;
+    }
+    while (i < n && g->pos != 4) out[i++] = nl_rng_uniform(g);
+    uint32_t w[32];
+    for (; i + 16 <= n; i += 16) {
+        blocks8(g, w);
+        for (int k = 0; k < 16; k++) out[i + (size_t)k] = u53_to_open01(w[2 * k], w[2 * k + 1]);
+    }
+    for (; i < n; i++) out[i] = nl_rng_uniform(g);
 }
 
 /* Box-Muller (1958): two uniforms -> two independent N(0,1).  Chosen over the polar method
@@ -114,9 +144,16 @@ void nl_rng_normal_fill(nl_rng *g, double *out, size_t n)
         g->has_spare = 0;
         out[i++] = g->spare;
     }
-    for (; i + 1 < n; i += 2) {
-        double u1 = nl_rng_uniform(g), u2 = nl_rng_uniform(g);
-        box_muller(u1, u2, &out[i], &out[i + 1]);
+    /* uniforms in bulk, two per pair, then the transform in place */
+    enum { CHUNK = 512 };
+    while (i + 1 < n) {
+        size_t pairs = (n - i) / 2 < CHUNK / 2 ? (n - i) / 2 : CHUNK / 2;
+        nl_rng_uniform_fill(g, out + i, 2 * pairs);
+        for (size_t k = 0; k < pairs; k++) {
+            double u1 = out[i + 2 * k], u2 = out[i + 2 * k + 1];
+            box_muller(u1, u2, &out[i + 2 * k], &out[i + 2 * k + 1]);
+        }
+        i += 2 * pairs;
     }
     if (i < n) out[i] = nl_rng_normal(g);
 }
