@@ -32,7 +32,7 @@
  * Without NL_TAIL_DROP_NONFINITE a NaN/Inf makes the result NL_ERR_ARG, with info.n_nonfinite
  * saying how many there were.
  *
- * Accuracy: block sums and the two log sums are compensated (Neumaier) sums, accumulated in
+ * Accuracy: block sums and the two log sums are compensated (Knuth TwoSum) sums, accumulated in
  * exactly the same order whatever the chunking, so the streaming result is bit-identical to
  * the whole-array one.  f32 input is widened to double element by element (the reference
  * code sums in the tensor's dtype; with f32 noise it differs from ours at ~1e−7 relative).
@@ -75,7 +75,7 @@ typedef struct nl_mohammadi_acc {
     uint64_t n_seen, n_zero, n_nonfinite;
     uint64_t n_blocks;     /* completed blocks */
     uint64_t in_block;     /* values in the current (incomplete) block */
-    double bsum, bsum_c;   /* Neumaier sum of the current block */
+    double bsum, bsum_c;   /* compensated sum of the current block */
     double lb, lb_c;       /* Σ log(|x|+ε) of the current block */
     double lx, lx_c;       /* Σ log(|x|+ε) over completed blocks */
     double ly, ly_c;       /* Σ log(|Y|+ε) over completed blocks */
@@ -181,9 +181,11 @@ nl_status nl_jarque_bera(const double *x, size_t n, double *stat, double *p);
 /* Two-sided one-sample Kolmogorov–Smirnov statistic of sorted data xs against cdf values
  * F[i] = F(xs[i]) (increasing xs): D = max_i max(i/n − F[i−1], F[i−1] − (i−1)/n). */
 double nl_ks_stat(const double *F_sorted, size_t n);
-/* P(D_n ≥ d): exact by Marsaglia, Tsang & Wang (2003, J. Stat. Softw. 8(18)) when the matrix
- * is small (2⌈nd⌉ − 1 ≤ 199), else Kolmogorov's limit Q(√n·d) with Stephens' (1970) finite-n
- * correction √n + 0.12 + 0.11/√n. */
+/* P(D_n ≥ d): twice the exact one-sided Smirnov tail when that is < 1e−3 (error O(p²)); else
+ * exact by Marsaglia, Tsang & Wang (2003, J. Stat. Softw. 8(18)) when the matrix order
+ * 2⌈nd⌉ − 1 ≤ 199; else the Smirnov form again if < 0.05; else Kolmogorov's limit Q(t) at
+ * t = (√n + 0.12 + 0.11/√n)·d (Stephens 1970).  Against SciPy's kstwo: ≤ 1e−6 / 1e−5 / 2e−3
+ * relative in those regions. */
 double nl_ks_pvalue(size_t n, double d);
 
 /* ---- stable fits ---- */
@@ -204,15 +206,19 @@ typedef struct nl_stable_fit {
  * σ = (q75−q25)/φ3(α,β); S0 location μ0 = q50 − σ·median0(α,β).  α is clamped to the table
  * range [0.5, 2] (reported as is).  x: n ≥ 5 finite values; scratch malloc'd. */
 nl_status nl_fit_stable_mcculloch(const double *x, size_t n, int param, nl_stable_fit *fit);
-/* Koutrouvelis (1980) characteristic-function regression, iterated (scale the data by the
- * current σ, μ; re-estimate until changes < 1e−6 or 10 rounds). fix/fixed as below. */
+/* Koutrouvelis (1980) characteristic-function regression on t = 0.1…1 (Kogon & Williams 1998),
+ * iterated on data standardised by the current σ, μ0 until the parameters change by < 1e−9
+ * (≤ 300 rounds; re-centring damped after 5).  fix/fixed as for the MLE.  NL_ERR_NOCONV if
+ * it does not settle. */
 nl_status nl_fit_stable_ecf(const double *x, size_t n, int param, int fix, const double *fixed,
                             nl_stable_fit *fit);
 /* Maximum likelihood: Nelder–Mead (GSL nmsimplex2) on transformed parameters
- * (α ∈ (0.1, 2] via a logistic map, β ∈ [−1,1] via tanh-like map, log σ, μ), started at
- * McCulloch on data scaled to unit IQR; fix = NL_FIX_* bits with the fixed values in
- * fixed[4] = {α, β, σ, μ} (in param's parameterisation).  se from the numerical Hessian of the
- * log-likelihood (observed information).  NL_ERR_NOCONV if the simplex does not converge. */
+ * (α = 1.05 + 0.95 sin a ∈ [0.1, 2], β = sin b, log σ, μ0 — the S0 location unless the location
+ * is fixed), started at McCulloch on data scaled to unit IQR; FFT density during the search (see
+ * estim_fit.c).  fix = NL_FIX_* bits with the fixed values in fixed[4] = {α, β, σ, μ} (in
+ * param's parameterisation; fixed may be NULL when fix = 0).  se from the central-difference
+ * Hessian of −log L (observed information; S1 location by the delta method).  NL_ERR_NOCONV if
+ * the simplex does not converge in 3000 iterations. */
 nl_status nl_fit_stable_mle(const double *x, size_t n, int param, int fix, const double *fixed,
                             nl_stable_fit *fit);
 

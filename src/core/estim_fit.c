@@ -11,8 +11,8 @@
  *    levy_stable._fitstart went wrong (scipy issue 14470).
  *  - Koutrouvelis (1980), "Regression-type estimation of the parameters of stable laws",
  *    JASA 75:918–928, iterated, with the fixed grid t ∈ {0.1, 0.2, …, 1} of Kogon & Williams
- *    (1998) on data standardised by the current scale and location (re-centring damped by ½
- *    after 5 rounds: full steps can cycle), and the S0 form of the
+ *    (1998) on data standardised by the current scale and location (re-centring steps shrink
+ *    like 5/round after 5 rounds: full steps can cycle), and the S0 form of the
  *    argument regression (continuous at α = 1):
  *      log(−log|φ̂(t)|²) = log 2 + α log σ + α log t,
  *      arg φ̂(t) = μ0 t + β tan(πα/2) (σ^α t^α − σ t).
@@ -213,13 +213,18 @@ nl_status nl_fit_stable_mcculloch(const double *x, size_t n, int param, nl_stabl
 static void ecf_cf(const double *x, size_t n, double m, double s, double *re, double *im)
 {
     for (int k = 0; k < ECF_NT; k++) { re[k] = 0; im[k] = 0; }
+    /* e^{i t_k z} for t_k = 0.1 k by repeated rotation with e^{i 0.1 z}: one sincos per value
+     * instead of ten (rounding grows by ~1 ulp per step, 1e−15 after ten) */
     for (size_t i = 0; i < n; i++) {
-        double z = (x[i] - m) / s;
+        double z = (x[i] - m) / s, s1, c1;
+        sincos(0.1 * z, &s1, &c1);
+        double ck = c1, sk = s1;
         for (int k = 0; k < ECF_NT; k++) {
-            double t = 0.1 * (k + 1), sn, cs;
-            sincos(t * z, &sn, &cs);
-            re[k] += cs;
-            im[k] += sn;
+            re[k] += ck;
+            im[k] += sk;
+            double cn = ck * c1 - sk * s1;
+            sk = sk * c1 + ck * s1;
+            ck = cn;
         }
     }
     for (int k = 0; k < ECF_NT; k++) { re[k] /= (double)n; im[k] /= (double)n; }
@@ -240,7 +245,7 @@ nl_status nl_fit_stable_ecf(const double *x, size_t n, int param, int fix, const
     if (fix & NL_FIX_LOC) m0 = param ? loc1_to_0(a, b, sc, fixed[3]) : fixed[3];
     double re[ECF_NT], im[ECF_NT];
     int it;
-    for (it = 1; it <= 100; it++) {
+    for (it = 1; it <= 300; it++) {
         ecf_cf(x, n, m0, sc, re, im);
         /* regression 1 on standardised data: y_k = log 2 + α log σ' + α log t_k */
         double sw = 0, sy = 0, sww = 0, swy = 0;
@@ -318,18 +323,19 @@ nl_status nl_fit_stable_ecf(const double *x, size_t n, int param, int fix, const
         if (bn > 1) bn = 1;
         if (bn < -1) bn = -1;
         if (!isfinite(an) || !isfinite(sp) || !isfinite(mp) || !isfinite(bn)) return NL_ERR_NOCONV;
-        /* the fixed point is σ' = 1, μ0' = 0; full steps can cycle between two states (seen in
-         * ~2% of n = 1000 samples), so after 5 rounds the re-centring is damped by half */
-        double w = it > 5 ? 0.5 : 1.0;
+        /* the fixed point is σ' = 1, μ0' = 0; full steps can cycle (seen in ~2% of n = 1000
+         * samples, amplitude ~0.01 in α), so after 5 rounds the re-centring steps shrink like
+         * 5/it, which makes (μ0, σ) and with them (α, β) converge */
+        double w = it > 5 ? 5.0 / it : 1.0;
         double m_new = m0 + w * sc * mp, s_new = (fix & NL_FIX_SCALE) ? sc : sc * pow(sp, w);
-        double change = fabs(an - a) + fabs(bn - b) + fabs(sp - 1) + fabs(mp);
+        double change = fabs(an - a) + fabs(bn - b) + w * (fabs(sp - 1) + fabs(mp));
         a = an;
         b = bn;
         m0 = m_new;
         sc = s_new;
         if (change < 1e-9) break;
     }
-    if (it > 100) return NL_ERR_NOCONV;
+    if (it > 300) return NL_ERR_NOCONV;
     fit->alpha = a;
     fit->beta = b;
     fit->scale = sc;
@@ -569,9 +575,19 @@ nl_status nl_fit_stable_mle(const double *x, size_t n, int param, int fix, const
     }
     int it, status = GSL_CONTINUE;
     for (it = 1; it <= 3000 && status == GSL_CONTINUE; it++) {
-        if (gsl_multimin_fminimizer_iterate(mz) != GSL_SUCCESS) break;
-        status = gsl_multimin_test_size(gsl_multimin_fminimizer_size(mz), 1e-7);
+        int st2 = gsl_multimin_fminimizer_iterate(mz);
+        double size = gsl_multimin_fminimizer_size(mz);
+        if (st2 != GSL_SUCCESS) {
+            /* no further progress possible (the interpolated density is smooth only to ~1e−9):
+             * accept a simplex that is already small */
+            status = size < 1e-4 ? GSL_SUCCESS : st2;
+            break;
+        }
+        status = gsl_multimin_test_size(size, 1e-6);
     }
+    /* a simplex that stalls just above the tolerance (flat, slightly noisy objective) is a
+     * converged one for our purposes */
+    if (status == GSL_CONTINUE && gsl_multimin_fminimizer_size(mz) < 1e-4) status = GSL_SUCCESS;
     if (status != GSL_SUCCESS) { ret = NL_ERR_NOCONV; goto done; }
     double th[4];
     mle_unpack(&c, mz->x, th);
