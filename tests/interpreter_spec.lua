@@ -85,7 +85,17 @@ describe("the interpreter", function()
 end)
 
 -- A real terminal: tmux runs the REPL; send-keys types, capture-pane reads the screen.
-local has_tmux = os.execute("command -v tmux >/dev/null 2>&1") == true
+-- Skipped (with the reason) where tmux is missing or cannot open a pseudo-terminal at all
+-- (e.g. a chroot without /dev/pts); a REPL that fails to start is still a failure.
+local function pty_available()
+  if os.execute("command -v tmux >/dev/null 2>&1") ~= true then return false, "tmux not installed" end
+  local probe = "nlprobe" .. tostring(os.time()) .. tostring(math.random(1e6))
+  local ok = os.execute("tmux new-session -d -s " .. probe .. " 'sleep 2' >/dev/null 2>&1 && tmux has-session -t " .. probe .. " 2>/dev/null")
+  os.execute("tmux kill-session -t " .. probe .. " >/dev/null 2>&1")
+  if ok ~= true then return false, "tmux cannot open a pseudo-terminal here (no /dev/pts?)" end
+  return true
+end
+local has_tmux, no_tmux_reason = pty_available()
 
 describe("the REPL on a terminal", function()
   local session = "nltest" .. tostring(os.time()) .. tostring(math.random(1e6))
@@ -125,7 +135,7 @@ describe("the REPL on a terminal", function()
   end)
 
   it("auto-prints, silences with ';', continues incomplete chunks", function()
-    if not has_tmux then return pending("tmux not installed") end
+    if not has_tmux then return pending(no_tmux_reason) end
     keys("x = tensor.from{{1, 2}, {3, 4}}", "Enter")
     keys("x:sum()", "Enter")
     wait_for("\n10%.0\n")
@@ -142,7 +152,7 @@ describe("the REPL on a terminal", function()
   end)
 
   it("completes module names, functions and tensor methods with Tab", function()
-    if not has_tmux then return pending("tmux not installed") end
+    if not has_tmux then return pending(no_tmux_reason) end
     keys("tensor.li", "Tab")
     wait_for("tensor%.linspace")
     keys("", "C-u")
@@ -155,7 +165,7 @@ describe("the REPL on a terminal", function()
   end)
 
   it("shows help with ?name and help(f)", function()
-    if not has_tmux then return pending("tmux not installed") end
+    if not has_tmux then return pending(no_tmux_reason) end
     keys("?tensor.zeros", "Enter")
     wait_for("tensor%.zeros%(shape %[, dtype%]%)\n%s+New tensor of zeros")
     keys("help(x.sort)", "Enter")
@@ -163,7 +173,7 @@ describe("the REPL on a terminal", function()
   end)
 
   it("interrupts a running computation with Ctrl-C and times slow commands", function()
-    if not has_tmux then return pending("tmux not installed") end
+    if not has_tmux then return pending(no_tmux_reason) end
     keys("while true do end", "Enter")
     os.execute("sleep 0.5")
     keys("", "C-c")
@@ -175,7 +185,7 @@ describe("the REPL on a terminal", function()
   end)
 
   it("keeps a persistent history file", function()
-    if not has_tmux then return pending("tmux not installed") end
+    if not has_tmux then return pending(no_tmux_reason) end
     keys("history_marker = 12345 print(history_marker + 1)", "Enter")
     wait_for("\n12346\n")
     local f = io.open(home .. "/.noiselab_history")
