@@ -6,9 +6,15 @@ local nn = nl.nn
 local have_data = io.open("/usr/share/datasets/fashion-mnist/t10k-labels-idx1-ubyte.gz", "rb")
 if have_data then have_data:close() end
 
-local function clock()
-  if nl.clock then return nl.clock() end
-  return os.clock()
+local clock = nl.clock -- monotonic wall clock
+
+-- one SGD step on a minibatch: zero_grad, forward, loss, backward, update
+local function train_step(net, loss, opt, xb, yb)
+  net:zero_grad()
+  local out = net:forward(xb)
+  loss:forward(out, yb)
+  net:backward(xb, loss:backward(out, yb))
+  opt:step()
 end
 
 describe("end to end", function()
@@ -43,11 +49,7 @@ describe("end to end", function()
     local acc = {}
     for epoch = 1, 3 do
       for xb, yb in nl.data.batches(train, 100, {shuffle = true, rng = g}) do
-        net:zero_grad()
-        local out = net:forward(xb)
-        loss:forward(out, yb)
-        net:backward(xb, loss:backward(out, yb))
-        opt:step()
+        train_step(net, loss, opt, xb, yb)
       end
       acc[epoch] = nl.probe.evaluate(net, test).accuracy
       if acc[epoch] >= 0.84 then break end
@@ -66,11 +68,7 @@ describe("end to end", function()
     local opt = nl.optim.SGD(net, {lr = 0.1})
     for _ = 1, 2 do
       for xb, yb in nl.data.batches(train, 100) do
-        net:zero_grad()
-        local out = net:forward(xb)
-        loss:forward(out, yb)
-        net:backward(xb, loss:backward(out, yb))
-        opt:step()
+        train_step(net, loss, opt, xb, yb)
       end
     end
     local r = nl.probe.gradient_noise(net, loss, train, {batch = 100, return_matrix = true})

@@ -294,9 +294,13 @@ describe("examples (--smoke)", function()
         assert.is_true(r.excess_kurtosis >= -2)   -- m4/m2² ≥ 1 for any distribution
       end
       for _, arm in ipairs{"GNI", "stable", "gaussian", "none"} do
+        -- a finite final loss, or the step at which the arm diverged (fitted α < 1)
         local l = rec.results["replace_final_loss_" .. arm]
-        assert.is_true(l and l > 0, arm)
+        local d = rec.results["replace_diverged_" .. arm]
+        assert.is_true((l and l > 0) or (d and d >= 1), arm)
       end
+      assert.is_truthy(rec.results.replace_final_loss_GNI)
+      assert.is_truthy(rec.results.replace_final_loss_none)
     end)
   end)
 end)

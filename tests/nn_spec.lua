@@ -12,48 +12,18 @@ local function relerr(a, b)
   return d / math.max(s, 1e-30)
 end
 
-local PY = "/usr/bin/python3"
+local H = require "tests.helpers"
+local PY = H.PYTHON
 local has_torch
 local function torch_available()
-  if has_torch == nil then
-    has_torch = os.execute(PY .. " -c 'import torch, numpy' >/dev/null 2>&1") == true
-  end
+  if has_torch == nil then has_torch = H.has_python("torch", "numpy") end
   return has_torch
 end
 
--- minimal JSON for the config (numbers, strings, booleans, arrays, objects)
-local function json(v)
-  local t = type(v)
-  if t == "number" then
-    return math.type(v) == "integer" and tostring(v) or ("%.17g"):format(v)
-  elseif t == "string" then return '"' .. v .. '"'
-  elseif t == "boolean" then return tostring(v)
-  elseif t == "table" then
-    if #v > 0 or next(v) == nil then
-      local parts = {}
-      for i, x in ipairs(v) do parts[i] = json(x) end
-      return "[" .. table.concat(parts, ",") .. "]"
-    end
-    local parts = {}
-    for k, x in pairs(v) do parts[#parts + 1] = json(tostring(k)) .. ":" .. json(x) end
-    return "{" .. table.concat(parts, ",") .. "}"
-  end
-  error("json: cannot encode " .. t)
-end
+-- the case configurations go to tests/reference/torch_parity.py as JSON (one value: the text)
+local function json(v) return (require("noiselab.json").encode(v)) end
 
-local function tmpdir()
-  local p = os.tmpname()
-  os.remove(p)
-  assert(core.mkdir(p))
-  return p
-end
-
-local function rmdir(d)
-  local h = io.popen("ls " .. d .. " 2>/dev/null")
-  for f in h:lines() do os.remove(d .. "/" .. f) end
-  h:close()
-  os.remove(d)
-end
+local tmpdir, rmdir = H.tmpdir, H.rmtree
 
 -- The PyTorch reference runs once for all cases (one python start): every case writes its
 -- inputs into its own directory when the first parity test runs.

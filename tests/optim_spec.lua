@@ -5,33 +5,14 @@ local nl = require "noiselab"
 local T, nn, optim = nl.tensor, nl.nn, nl.optim
 local core = require "noiselab.nn_core"
 
-local PY = "/usr/bin/python3"
-local function torch_available()
-  return os.execute(PY .. " -c 'import torch, numpy' >/dev/null 2>&1") == true
-end
+local H = require "tests.helpers"
+local PY = H.PYTHON
+local function torch_available() return H.has_python("torch", "numpy") end
 
-local function json(v)
-  local t = type(v)
-  if t == "number" then
-    return math.type(v) == "integer" and tostring(v) or ("%.17g"):format(v)
-  elseif t == "string" then return '"' .. v .. '"'
-  elseif t == "boolean" then return tostring(v)
-  elseif #v > 0 or next(v) == nil then
-    local parts = {}
-    for i, x in ipairs(v) do parts[i] = json(x) end
-    return "[" .. table.concat(parts, ",") .. "]"
-  end
-  local parts = {}
-  for k, x in pairs(v) do parts[#parts + 1] = json(tostring(k)) .. ":" .. json(x) end
-  return "{" .. table.concat(parts, ",") .. "}"
-end
+-- the case configurations go to tests/reference/torch_parity.py as JSON (one value: the text)
+local function json(v) return (require("noiselab.json").encode(v)) end
 
-local function rmdir(d)
-  local h = io.popen("ls " .. d .. " 2>/dev/null")
-  for f in h:lines() do os.remove(d .. "/" .. f) end
-  h:close()
-  os.remove(d)
-end
+local rmdir = H.rmtree
 
 local function fails_with(fragment, f)
   local ok, err = pcall(f)
@@ -58,9 +39,7 @@ describe("optim parity with PyTorch (3–6 steps, f32)", function()
   }
   it("every optimizer follows torch.optim step by step to 1e-6 relative", function()
     if not torch_available() then return pending("python3-torch not available") end
-    local root = os.tmpname()
-    os.remove(root)
-    assert(core.mkdir(root))
+    local root = H.tmpdir()
     local dirs, results = {}, {}
     for i, c in ipairs(cases) do
       local d = root .. "/" .. i

@@ -30,6 +30,14 @@ void nl_stable_fill(nl_rng *g, double alpha, double beta, double scale, double l
 double nl_pareto_rand(nl_rng *g, double alpha, double scale, int symmetric);
 void nl_pareto_fill(nl_rng *g, double alpha, double scale, int symmetric, double *out, size_t n);
 
+/* Pareto distribution functions (closed forms; src/core/pareto.c). */
+double nl_pareto_pdf(double alpha, double scale, int symmetric, double x);
+double nl_pareto_logpdf(double alpha, double scale, int symmetric, double x);
+double nl_pareto_cdf(double alpha, double scale, int symmetric, double x);
+double nl_pareto_sf(double alpha, double scale, int symmetric, double x);
+double nl_pareto_quantile(double alpha, double scale, int symmetric, double p);
+double nl_pareto_isf(double alpha, double scale, int symmetric, double q);
+
 /* tan(πα/2) without the rounding of πα/2 near the pole at α = 1 (exact to ~1 ulp). */
 double nl_stable_tan_pa2(double alpha);
 
@@ -40,7 +48,7 @@ typedef struct nl_stable {
     double alpha, beta, scale, loc;
     int param;            /* 1 = S1, 0 = S0 */
     double loc0;          /* the S0 location of the same law */
-    double loc1;          /* the S1 location (±inf never: for α = 1 finite) */
+    double loc1;          /* the S1 location of the same law */
     double zeta;          /* −β tan(πα/2) (0 for α = 1): the S1 "shift" of the standard law */
 } nl_stable;
 

@@ -40,17 +40,23 @@ local function file_exists(p)
   return false
 end
 
-local function check_opts(opts, fname, allowed)
+-- Options table of public function `fname`: nil -> {}, anything not a table or a key not in
+-- `allowed` is an error blamed on fname's caller ("bad argument #1 to ..."; `arg` replaces
+-- "#1 " when given, e.g. "" for functions whose options are not always argument 1).  Call it
+-- directly from the public function (the error level counts on that).  Shared with
+-- noiselab.probe as M._check_opts.
+local function check_opts(opts, fname, allowed, arg)
+  local what = "bad argument " .. (arg or "#1 ") .. "to '%s' "
   if opts == nil then return {} end
   if type(opts) ~= "table" then
-    error(("bad argument #1 to '%s' (options table expected, got %s)"):format(fname, type(opts)), 3)
+    error((what .. "(options table expected, got %s)"):format(fname, type(opts)), 3)
   end
   for k in pairs(opts) do
     if not allowed[k] then
       local names = {}
       for a in pairs(allowed) do names[#names + 1] = a end
       table.sort(names)
-      error(("bad argument #1 to '%s' (unknown option '%s'; known: %s)")
+      error((what .. "(unknown option '%s'; known: %s)")
         :format(fname, tostring(k), table.concat(names, ", ")), 3)
     end
   end
@@ -298,19 +304,26 @@ local function check_ds(ds, fname)
   return n
 end
 
+-- Argument #2 of batches/sample_batches: a whole number >= 1 (3.0 is taken as 3), returned as
+-- an integer; anything else is an error blamed on the caller of `fname`.
+local function check_batch_size(size, fname)
+  if math.type(size) ~= "integer" and type(size) == "number" and size == math.floor(size) then
+    size = math.tointeger(size) or size
+  end
+  if math.type(size) ~= "integer" or size < 1 then
+    error(("bad argument #2 to '%s' (batch size must be an integer >= 1, got %s)")
+      :format(fname, tostring(size)), 3)
+  end
+  return size
+end
+
 --- for xb, yb, i in nl.data.batches(ds, size [, {shuffle=false, rng=, drop_last=false}])
 -- One epoch.  Fixed order (default): batch i is samples (i-1)*size+1 .. i*size, as views of
 -- ds.x / ds.y (no copy).  shuffle=true: a fresh random permutation per call (i.e. per epoch),
 -- batches are copies (row gather).  The last batch is smaller unless drop_last=true.
 function M.batches(ds, size, opts)
   local n = check_ds(ds, "batches")
-  if math.type(size) ~= "integer" then
-    if type(size) == "number" and size == math.floor(size) then size = math.tointeger(size) end
-  end
-  if math.type(size) ~= "integer" or size < 1 then
-    error(("bad argument #2 to 'batches' (batch size must be an integer >= 1, got %s)")
-      :format(tostring(size)), 2)
-  end
+  size = check_batch_size(size, "batches")
   opts = check_opts(opts, "batches", {shuffle = true, rng = true, drop_last = true})
   local nb = opts.drop_last and n // size or (n + size - 1) // size
   local i = 0
@@ -345,13 +358,7 @@ end
 -- idx is the f64 tensor of the 1-based indices drawn.
 function M.sample_batches(ds, S, opts)
   local n = check_ds(ds, "sample_batches")
-  if math.type(S) ~= "integer" then
-    if type(S) == "number" and S == math.floor(S) then S = math.tointeger(S) end
-  end
-  if math.type(S) ~= "integer" or S < 1 then
-    error(("bad argument #2 to 'sample_batches' (batch size must be an integer >= 1, got %s)")
-      :format(tostring(S)), 2)
-  end
+  S = check_batch_size(S, "sample_batches")
   opts = check_opts(opts, "sample_batches", {replace = true, steps = true, rng = true})
   local steps = check_count(opts.steps, "steps", "sample_batches", 0)
   local replace = opts.replace ~= false
@@ -376,5 +383,7 @@ end
 function M.permutation(n, rng)
   return core.permutation(n, rng) + 1
 end
+
+M._check_opts = check_opts -- internal: used by noiselab.probe
 
 return M

@@ -320,6 +320,28 @@ local function check_size(v, what, fname)
   end
 end
 
+-- Weights of a Linear or Conv2d layer m: weight and gradWeight of shape wshape (first dim =
+-- outputs), a bias unless opts.bias == false, PyTorch's default Kaiming-uniform init with the
+-- given fan-in, all flattened into the module's parameter vector.  Returns m.
+local function with_weights(m, wshape, fan_in, opts, dt, name)
+  local n, nout = 1, wshape[1]
+  for _, v in ipairs(wshape) do n = n * v end
+  m.weight = core.view(core.zeros(n, dt), 0, wshape)
+  m.gradWeight = core.view(core.zeros(n, dt), 0, wshape)
+  nn.init.kaiming_uniform(m.weight, fan_in, opts.rng)
+  if opts.bias ~= false then
+    m.bias, m.gradBias = core.zeros(nout, dt), core.zeros(nout, dt)
+    nn.init.kaiming_uniform(m.bias, fan_in, opts.rng)
+    m._specs = W_SPECS
+  else
+    m._specs = W_ONLY
+  end
+  m._name = name
+  m._dtype = dt
+  m:_flatten()
+  return m
+end
+
 --- Linear(in, out [, {bias = true, dtype = "f32", rng = g}]): y = x Wᵀ + b, W [out, in].
 function nn.Linear(nin, nout, opts)
   opts = opts or {}
@@ -327,20 +349,7 @@ function nn.Linear(nin, nout, opts)
   check_size(nout, "out", "Linear")
   local dt = dtype_of(opts)
   local m = setmetatable({training = true, in_features = nin, out_features = nout}, Linear)
-  m.weight = core.view(core.zeros(nin * nout, dt), 0, {nout, nin})
-  m.gradWeight = core.view(core.zeros(nin * nout, dt), 0, {nout, nin})
-  nn.init.kaiming_uniform(m.weight, nin, opts.rng)
-  if opts.bias ~= false then
-    m.bias, m.gradBias = core.zeros(nout, dt), core.zeros(nout, dt)
-    nn.init.kaiming_uniform(m.bias, nin, opts.rng)
-    m._specs = W_SPECS
-  else
-    m._specs = W_ONLY
-  end
-  m._name = ("Linear(%d -> %d)"):format(nin, nout)
-  m._dtype = dt
-  m:_flatten()
-  return m
+  return with_weights(m, {nout, nin}, nin, opts, dt, ("Linear(%d -> %d)"):format(nin, nout))
 end
 
 function Linear:_describe()
@@ -455,22 +464,8 @@ function nn.Conv2d(cin, cout, k, opts)
   local dt = dtype_of(opts)
   local m = setmetatable({training = true, in_channels = cin, out_channels = cout, kh = kh,
                           kw = kw, sh = sh, sw = sw, ph = ph, pw = pw}, Conv2d)
-  local n = cout * cin * kh * kw
-  m.weight = core.view(core.zeros(n, dt), 0, {cout, cin, kh, kw})
-  m.gradWeight = core.view(core.zeros(n, dt), 0, {cout, cin, kh, kw})
-  local fan_in = cin * kh * kw
-  nn.init.kaiming_uniform(m.weight, fan_in, opts.rng)
-  if opts.bias ~= false then
-    m.bias, m.gradBias = core.zeros(cout, dt), core.zeros(cout, dt)
-    nn.init.kaiming_uniform(m.bias, fan_in, opts.rng)
-    m._specs = W_SPECS
-  else
-    m._specs = W_ONLY
-  end
-  m._name = ("Conv2d(%d -> %d, %dx%d)"):format(cin, cout, kh, kw)
-  m._dtype = dt
-  m:_flatten()
-  return m
+  return with_weights(m, {cout, cin, kh, kw}, cin * kh * kw, opts, dt,
+                      ("Conv2d(%d -> %d, %dx%d)"):format(cin, cout, kh, kw))
 end
 
 function Conv2d:_describe()
@@ -554,8 +549,11 @@ function Dropout:forward(x)
   return self.output
 end
 
-function Dropout:backward(x, gy)
-  if not self.training or self.p == 0 then
+-- Backward of a layer whose forward multiplied by self.noise (Dropout's mask, GaussianNoise's
+-- factor 1 + ε), or passed its input through (`identity`).  Called as a tail call, so the
+-- error's level 2 blames the caller of backward.
+local function noise_mul_backward(self, gy, identity)
+  if identity then
     self.gradInput = gy
     return gy
   end
@@ -563,6 +561,10 @@ function Dropout:backward(x, gy)
   self._gin = core.binop(0, gy, self.noise, self._gin, self._name)
   self.gradInput = self._gin
   return self.gradInput
+end
+
+function Dropout:backward(x, gy)
+  return noise_mul_backward(self, gy, not self.training or self.p == 0)
 end
 
 local GaussianNoise = class("GaussianNoise")
@@ -597,14 +599,7 @@ function GaussianNoise:forward(x)
 end
 
 function GaussianNoise:backward(x, gy)
-  if not self.training or self.mode == "add" then
-    self.gradInput = gy
-    return gy
-  end
-  if not self.noise then error(self._name .. ": backward called before forward", 2) end
-  self._gin = core.binop(0, gy, self.noise, self._gin, self._name)
-  self.gradInput = self._gin
-  return self.gradInput
+  return noise_mul_backward(self, gy, not self.training or self.mode == "add")
 end
 
 -- ---------------------------------------------------------------------------------------

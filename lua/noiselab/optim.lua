@@ -140,16 +140,19 @@ function Base:set_noise_fn(f) self.noise_fn = f return self end
 
 function Base:zero_grad() core.zero(self.grads) return self end
 
--- With check_finite = true a non-finite gradient stops the run before it touches the weights.
-function Base:_check(t)
+-- The start of every step(): the step number t and its learning rate (both recorded).  With
+-- check_finite = true a non-finite gradient stops the run before it touches the weights (the
+-- error blames the caller of step(), which calls this directly).
+function Base:_begin()
+  local t = self.t + 1
   if self.check_finite and not core.allfinite(self.grads) then
     error(("%s: non-finite gradient at step %d (parameters left unchanged)"):format(self.kind, t), 3)
   end
-end
-
-function Base:_lr(t)
-  if self.schedule then return self.schedule(t, self.lr0) end
-  return self.lr0
+  self.t = t
+  local lr = self.lr0
+  if self.schedule then lr = self.schedule(t, self.lr0) end
+  self.lr = lr
+  return t, lr
 end
 
 -- The modified path: scratch direction d (allocated once).
@@ -199,11 +202,7 @@ end
 
 --- opt:step(): one update from the gradients currently in the net (returns the lr used).
 function SGD:step()
-  local t = self.t + 1
-  self:_check(t)
-  self.t = t
-  local lr = self:_lr(t)
-  self.lr = lr
+  local t, lr = self:_begin()
   local first = t == 1
   if not self:_modified() then
     core.sgd_step(self.params, self.grads, self.buf, lr, self.momentum, self.dampening,
@@ -247,11 +246,7 @@ function optim.Adam(net, opts)
 end
 
 function Adam:step()
-  local t = self.t + 1
-  self:_check(t)
-  self.t = t
-  local lr = self:_lr(t)
-  self.lr = lr
+  local t, lr = self:_begin()
   if not self:_modified() then
     core.adam_step(self.params, self.grads, self.m, self.v, lr, self.beta1, self.beta2, self.eps,
                    self.weight_decay, t)

@@ -33,21 +33,10 @@ local function lazy(name)
 end
 local estim = lazy "noiselab.estim"
 
+-- options tables are checked as in nl.data (the options are not always argument 1 here); a
+-- tail call, so the error level still blames the caller of the public function
 local function check_opts(opts, fname, allowed)
-  if opts == nil then return {} end
-  if type(opts) ~= "table" then
-    error(("bad argument to '%s' (options table expected, got %s)"):format(fname, type(opts)), 3)
-  end
-  for k in pairs(opts) do
-    if not allowed[k] then
-      local names = {}
-      for a in pairs(allowed) do names[#names + 1] = a end
-      table.sort(names)
-      error(("bad argument to '%s' (unknown option '%s'; known: %s)")
-        :format(fname, tostring(k), table.concat(names, ", ")), 3)
-    end
-  end
-  return opts
+  return data._check_opts(opts, fname, allowed, "")
 end
 
 local function check_net(net, loss, fname)

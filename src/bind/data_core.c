@@ -10,6 +10,14 @@
 #include "bind/common.h"
 #include "noiselab/data.h"
 
+/* nil, message: how a reader reports a missing or corrupted file */
+static int push_fail(lua_State *L, const char *msg)
+{
+    lua_pushnil(L);
+    lua_pushstring(L, msg);
+    return 2;
+}
+
 /* data_core.idx_header(path) -> {magic=, type=, dims={...}} | nil, message */
 static int l_idx_header(lua_State *L)
 {
@@ -17,12 +25,7 @@ static int l_idx_header(lua_State *L)
     int want = (int)luaL_optinteger(L, 2, 0);
     nl_idx_header h;
     char err[1024];
-    nl_status s = nl_idx_read_header(path, want, &h, err, sizeof err);
-    if (s) {
-        lua_pushnil(L);
-        lua_pushstring(L, err);
-        return 2;
-    }
+    if (nl_idx_read_header(path, want, &h, err, sizeof err)) return push_fail(L, err);
     lua_createtable(L, 0, 3);
     lua_pushinteger(L, (lua_Integer)h.magic);
     lua_setfield(L, -2, "magic");
@@ -35,6 +38,23 @@ static int l_idx_header(lua_State *L)
     }
     lua_setfield(L, -2, "dims");
     return 1;
+}
+
+/* Reads the header of the idx file `path` (ndims dimensions) into *h and settles the count *n
+ * (negative: the whole file).  Returns 0, or 2 after pushing nil, message. */
+static int idx_header(lua_State *L, const char *path, int ndims, const char *what,
+                      lua_Integer *n, nl_idx_header *h, char *err, size_t errsize)
+{
+    if (nl_idx_read_header(path, ndims, h, err, errsize)) return push_fail(L, err);
+    if (*n < 0)
+        *n = h->dims[0];
+    if (*n > h->dims[0]) {
+        lua_pushnil(L);
+        lua_pushfstring(L, "%s: asked for %I %s, the file holds %I", path, *n, what,
+                        (lua_Integer)h->dims[0]);
+        return 2;
+    }
+    return 0;
 }
 
 /* data_core.read_images(path, n|nil, {dtype="f32", mean=0, std=1, flatten=true})
@@ -52,20 +72,7 @@ static int l_read_images(lua_State *L)
                              "got mean = %f, std = %f)", mean, sd);
     char err[1024];
     nl_idx_header h;
-    nl_status s = nl_idx_read_header(path, 3, &h, err, sizeof err);
-    if (s) {
-        lua_pushnil(L);
-        lua_pushstring(L, err);
-        return 2;
-    }
-    if (n < 0)
-        n = h.dims[0];
-    if (n > h.dims[0]) {
-        lua_pushnil(L);
-        lua_pushfstring(L, "%s: asked for %I images, the file holds %I", path, n,
-                        (lua_Integer)h.dims[0]);
-        return 2;
-    }
+    if (idx_header(L, path, 3, "images", &n, &h, err, sizeof err)) return 2;
     int64_t shape[4];
     int nd;
     if (flatten) {
@@ -80,12 +87,8 @@ static int l_read_images(lua_State *L)
         nd = 4;
     }
     nl_tensor *out = nlL_newtensor(L, dt, nd, shape);
-    s = nl_idx_read_images(path, n, out, mean, sd, err, sizeof err);
-    if (s) {
-        lua_pushnil(L);
-        lua_pushstring(L, err);
-        return 2;
-    }
+    nl_status s = nl_idx_read_images(path, n, out, mean, sd, err, sizeof err);
+    if (s) return push_fail(L, err);
     lua_pushinteger(L, (lua_Integer)h.dims[0]);
     return 2;
 }
@@ -101,28 +104,11 @@ static int l_read_labels(lua_State *L)
     nl_dtype dt = nlL_optdtype_field(L, 3, NL_F64);
     char err[1024];
     nl_idx_header h;
-    nl_status s = nl_idx_read_header(path, 1, &h, err, sizeof err);
-    if (s) {
-        lua_pushnil(L);
-        lua_pushstring(L, err);
-        return 2;
-    }
-    if (n < 0)
-        n = h.dims[0];
-    if (n > h.dims[0]) {
-        lua_pushnil(L);
-        lua_pushfstring(L, "%s: asked for %I labels, the file holds %I", path, n,
-                        (lua_Integer)h.dims[0]);
-        return 2;
-    }
+    if (idx_header(L, path, 1, "labels", &n, &h, err, sizeof err)) return 2;
     int64_t shape[1] = {n};
     nl_tensor *out = nlL_newtensor(L, dt, 1, shape);
-    s = nl_idx_read_labels(path, n, out, base, classes, err, sizeof err);
-    if (s) {
-        lua_pushnil(L);
-        lua_pushstring(L, err);
-        return 2;
-    }
+    nl_status s = nl_idx_read_labels(path, n, out, base, classes, err, sizeof err);
+    if (s) return push_fail(L, err);
     lua_pushinteger(L, (lua_Integer)h.dims[0]);
     return 2;
 }

@@ -318,69 +318,13 @@ static int l_pareto(lua_State *L)
     return 1;
 }
 
-/* P(|Z| > z) = (z/s)^-α, z ≥ s; symmetric: half of it on each side. */
-static double pa_pdf(const void *o, double x)
-{
-    const pareto *p = o;
-    double z = p->symmetric ? fabs(x) : x;
-    if (isnan(x)) return NAN;
-    if (!(z >= p->scale)) return 0.0;
-    double f = p->alpha / p->scale * exp(-(p->alpha + 1) * log(z / p->scale));
-    return p->symmetric ? 0.5 * f : f;
-}
-
-static double pa_logpdf(const void *o, double x)
-{
-    const pareto *p = o;
-    double z = p->symmetric ? fabs(x) : x;
-    if (isnan(x)) return NAN;
-    if (!(z >= p->scale) || isinf(z)) return -INFINITY;
-    return log(p->alpha / p->scale) - (p->alpha + 1) * log(z / p->scale) - (p->symmetric ? M_LN2 : 0);
-}
-
-/* upper tail P(Z > x) */
-static double pa_sf(const void *o, double x)
-{
-    const pareto *p = o;
-    if (isnan(x)) return NAN;
-    if (!p->symmetric) return x <= p->scale ? 1.0 : exp(-p->alpha * log(x / p->scale));
-    if (x >= p->scale) return 0.5 * exp(-p->alpha * log(x / p->scale));
-    if (x > -p->scale) return 0.5;
-    return 1.0 - 0.5 * exp(-p->alpha * log(-x / p->scale));
-}
-
-static double pa_cdf(const void *o, double x)
-{
-    const pareto *p = o;
-    if (isnan(x)) return NAN;
-    if (!p->symmetric) return x <= p->scale ? 0.0 : -expm1(-p->alpha * log(x / p->scale));
-    if (x <= -p->scale) return 0.5 * exp(-p->alpha * log(-x / p->scale));
-    if (x < p->scale) return 0.5;
-    return 1.0 - 0.5 * exp(-p->alpha * log(x / p->scale));
-}
-
-/* generalised inverses inf{x : cdf(x) ≥ p} and inf{x : sf(x) ≤ q} */
-static double pa_quantile(const void *o, double pr)
-{
-    const pareto *p = o;
-    if (!(pr >= 0 && pr <= 1)) return NAN;
-    if (!p->symmetric) return pr == 1 ? INFINITY : p->scale * exp(-log1p(-pr) / p->alpha);
-    if (pr == 0) return -INFINITY;
-    if (pr <= 0.5) return -p->scale * exp(-log(2 * pr) / p->alpha);
-    if (pr == 1) return INFINITY;
-    return p->scale * exp(-log(2 * (1 - pr)) / p->alpha);
-}
-
-static double pa_isf(const void *o, double q)
-{
-    const pareto *p = o;
-    if (!(q >= 0 && q <= 1)) return NAN;
-    if (!p->symmetric) return q == 0 ? INFINITY : p->scale * exp(-log(q) / p->alpha);
-    if (q == 0) return INFINITY;
-    if (q < 0.5) return p->scale * exp(-log(2 * q) / p->alpha);
-    if (q == 1) return -INFINITY;
-    return -p->scale * exp(-log(2 * (1 - q)) / p->alpha);
-}
+/* The Pareto functions live in src/core/pareto.c; adapt their signatures to scalar_fn. */
+static double pa_pdf(const void *o, double x) { const pareto *p = o; return nl_pareto_pdf(p->alpha, p->scale, p->symmetric, x); }
+static double pa_logpdf(const void *o, double x) { const pareto *p = o; return nl_pareto_logpdf(p->alpha, p->scale, p->symmetric, x); }
+static double pa_cdf(const void *o, double x) { const pareto *p = o; return nl_pareto_cdf(p->alpha, p->scale, p->symmetric, x); }
+static double pa_sf(const void *o, double x) { const pareto *p = o; return nl_pareto_sf(p->alpha, p->scale, p->symmetric, x); }
+static double pa_quantile(const void *o, double x) { const pareto *p = o; return nl_pareto_quantile(p->alpha, p->scale, p->symmetric, x); }
+static double pa_isf(const void *o, double x) { const pareto *p = o; return nl_pareto_isf(p->alpha, p->scale, p->symmetric, x); }
 
 static int pa_m_pdf(lua_State *L) { return apply(L, check_pareto(L, 1), pa_pdf, 2, "pdf"); }
 static int pa_m_logpdf(lua_State *L) { return apply(L, check_pareto(L, 1), pa_logpdf, 2, "logpdf"); }

@@ -13,7 +13,6 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <time.h>
 #include "bind/common.h"
 #include "noiselab/nn.h"
 
@@ -264,14 +263,22 @@ static void check_same_shape(lua_State *L, const nl_tensor *a, const nl_tensor *
                    shp(b1, sizeof b1, a), wb, shp(b2, sizeof b2, b));
 }
 
+/* The input (arg 1) and target (arg 2) of an MSE loss: same shape, the input's dtype,
+ * contiguous (copied if needed). */
+static void mse_inputs(lua_State *L, const char *name, const nl_tensor **x, const nl_tensor **t)
+{
+    nl_tensor *x0 = nlL_checktensor(L, 1), *t0 = nlL_checktensor(L, 2);
+    check_same_shape(L, x0, t0, name, "input", "target");
+    *x = nn_input(L, 1, x0->dtype, name, "input");
+    *t = nn_input(L, 2, x0->dtype, name, "target");
+}
+
 /* mse_forward(x, t, psbuf, name) -> sum, per_sample (sum over all but the first dim) */
 static int l_mse_forward(lua_State *L)
 {
     const char *name = NAMEARG(4);
-    nl_tensor *x0 = nlL_checktensor(L, 1), *t0 = nlL_checktensor(L, 2);
-    check_same_shape(L, x0, t0, name, "input", "target");
-    const nl_tensor *x = nn_input(L, 1, x0->dtype, name, "input");
-    const nl_tensor *t = nn_input(L, 2, x0->dtype, name, "target");
+    const nl_tensor *x, *t;
+    mse_inputs(L, name, &x, &t);
     int64_t n = x->ndim >= 1 ? x->shape[0] : 1, cnt = nl_numel(x);
     int64_t d = n > 0 ? cnt / n : 0, s[1] = {n};
     nl_tensor *ps = nn_buffer(L, 3, x->dtype, 1, s);
@@ -287,10 +294,8 @@ static int l_mse_backward(lua_State *L)
 {
     double scale = luaL_checknumber(L, 3);
     const char *name = NAMEARG(5);
-    nl_tensor *x0 = nlL_checktensor(L, 1), *t0 = nlL_checktensor(L, 2);
-    check_same_shape(L, x0, t0, name, "input", "target");
-    const nl_tensor *x = nn_input(L, 1, x0->dtype, name, "input");
-    const nl_tensor *t = nn_input(L, 2, x0->dtype, name, "target");
+    const nl_tensor *x, *t;
+    mse_inputs(L, name, &x, &t);
     nl_tensor *gx = nn_buffer(L, 4, x->dtype, x->ndim, x->shape);
     if (x->dtype == NL_F32)
         nl_nn_mse_backward_f32(F32(x), F32(t), F32(gx), nl_numel(x), scale);
@@ -853,17 +858,7 @@ static int l_allfinite(lua_State *L)
     return 1;
 }
 
-/* wallclock() -> seconds (monotonic clock), for benchmarks that must report wall time */
-static int l_wallclock(lua_State *L)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    lua_pushnumber(L, (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec);
-    return 1;
-}
-
 static const luaL_Reg funcs[] = {
-    {"wallclock", l_wallclock},
     {"allfinite", l_allfinite},
     {"linear_forward", l_linear_forward},
     {"linear_backward", l_linear_backward},
@@ -936,7 +931,6 @@ static const nlL_help help[] = {
     {"npy_save", "(t, path)", "save a tensor as .npy (atomic)"},
     {"npy_read_into", "(t, path [, name])", "read a .npy file into t (same shape)"},
     {"mkdir", "(path) -> true | nil, msg", "create a directory"},
-    {"wallclock", "() -> seconds", "monotonic wall clock"},
     {"allfinite", "(t) -> boolean", "true if every entry is finite"},
     {NULL, NULL, NULL}};
 

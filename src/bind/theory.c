@@ -5,12 +5,24 @@
  * tensor.  Results follow the input: a number A gives number results, otherwise d×d tensors.
  * A divergent configuration (λ beyond the stability limit) returns nil, reason. */
 #include <math.h>
+#include <stdarg.h>
 #include <string.h>
 
 #include "bind/common.h"
 #include "noiselab/theory.h"
 
 #define TMAXD 64
+
+/* nil, reason (lua_pushfstring formats): how a closed form reports that no answer exists */
+static int nil_reason(lua_State *L, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    lua_pushnil(L);
+    lua_pushvfstring(L, fmt, ap);
+    va_end(ap);
+    return 2;
+}
 
 /* Read a square matrix option; returns d (0 if absent and !required). */
 static int opt_matrix(lua_State *L, int opts, const char *key, double *buf, int required,
@@ -196,9 +208,7 @@ static int l_stationary(lua_State *L)
     if (!stable) {
         double lm;
         nl_theory_stability_limit(d, A, S, mu, &lm, work);
-        lua_pushnil(L);
-        lua_pushfstring(L, "diverges: lr = %f is beyond the stability limit %f", lr, lm);
-        return 2;
+        return nil_reason(L, "diverges: lr = %f is beyond the stability limit %f", lr, lm);
     }
     push_matrix(L, d, Sg, an);
     double tl = 0.5 * trace_ab(d, A, Sg);
@@ -212,60 +222,86 @@ static int l_stationary(lua_State *L)
     return 2;
 }
 
+/* The hyper-parameters both the exact stationary law and the simulation take:
+ * S=, lr=, momentum=0, weight_decay=0, sigma2=1 (S, lr, momentum checked). */
+static void sgd_hyper_args(lua_State *L, double *S, double *lr, double *mu, double *gam, double *s2,
+                           const char *f)
+{
+    *S = need_number(L, 1, "S", f);
+    *lr = need_number(L, 1, "lr", f);
+    *mu = nlL_optnumber_field(L, 1, "momentum", 0);
+    *gam = nlL_optnumber_field(L, 1, "weight_decay", 0);
+    *s2 = nlL_optnumber_field(L, 1, "sigma2", 1);
+    check_S_lr(L, *S, *lr, *mu, f);
+}
+
+/* The linear-regression problem of stationary_exact and simulate_sgd: finite data {X=, y=}
+ * (X N×d, d <= 16) or Gaussian inputs {A=, u=}.  The contiguous f64 copies of X and y stay on
+ * the Lua stack (they anchor p->X and p->y); `dnote` follows the "d must be <= 16" message. */
+typedef struct {
+    int d, an, hasu;
+    long N;
+    const double *X, *y;
+    double A[16 * 16], u[16];
+} sgd_data;
+
+static void sgd_data_args(lua_State *L, sgd_data *p, const char *dnote, const char *f)
+{
+    p->an = p->d = p->hasu = 0;
+    p->N = 0;
+    p->X = p->y = NULL;
+    if (lua_getfield(L, 1, "X") != LUA_TNIL) {
+        nl_tensor *X0 = nlL_testtensor(L, -1);
+        if (!X0 || X0->ndim != 2 || X0->shape[1] > 16 || X0->shape[0] < 1)
+            luaL_error(L, "%s: X must be an N×d tensor with d <= 16", f);
+        nl_tensor *Xc = nlL_pushcontiguous(L, lua_gettop(L), NL_F64);
+        p->N = (long)Xc->shape[0];
+        p->d = (int)Xc->shape[1];
+        p->X = nl_data(Xc);
+        lua_getfield(L, 1, "y");
+        nl_tensor *y0 = nlL_testtensor(L, -1);
+        if (!y0 || nl_numel(y0) != p->N)
+            luaL_error(L, "%s: y must be a tensor of %d values", f, (int)p->N);
+        p->y = nl_data(nlL_pushcontiguous(L, lua_gettop(L), NL_F64));
+    } else {
+        double Ab[TMAXD * TMAXD];
+        p->d = opt_matrix(L, 1, "A", Ab, 1, &p->an, f);
+        if (p->d > 16) luaL_error(L, "%s: d must be <= 16%s, got %d", f, dnote, p->d);
+        memcpy(p->A, Ab, sizeof(double) * (size_t)p->d * (size_t)p->d);
+        p->hasu = opt_vector(L, 1, "u", p->u, p->d, f) > 0;
+    }
+}
+
 /* theory.stationary_exact{A=, u=, sigma2=, S=, lr=, momentum=, weight_decay=} or
  * {X=, y=, S=, lr=, momentum=, weight_decay=} -> Sigma, info{wstar, test_loss} | nil, reason */
 static int l_stationary_exact(lua_State *L)
 {
     const char *f = "stationary_exact";
     luaL_checktype(L, 1, LUA_TTABLE);
-    double A[16 * 16], u[16], Sg[16 * 16], ws[16];
-    int an = 0, d = 0, hasu = 0;
-    const double *X = NULL, *y = NULL;
-    long N = 0;
-    double S = need_number(L, 1, "S", f), lr = need_number(L, 1, "lr", f);
-    double mu = nlL_optnumber_field(L, 1, "momentum", 0);
-    double gam = nlL_optnumber_field(L, 1, "weight_decay", 0);
-    double s2 = nlL_optnumber_field(L, 1, "sigma2", 1);
-    check_S_lr(L, S, lr, mu, f);
+    double Sg[16 * 16], ws[16];
+    sgd_data p;
+    double S, lr, mu, gam, s2;
+    sgd_hyper_args(L, &S, &lr, &mu, &gam, &s2, f);
     if (!isfinite(gam)) luaL_error(L, "%s: weight_decay must be finite", f);
-    if (lua_getfield(L, 1, "X") != LUA_TNIL) {
-        nl_tensor *X0 = nlL_testtensor(L, -1);
-        if (!X0 || X0->ndim != 2 || X0->shape[1] > 16 || X0->shape[0] < 1)
-            luaL_error(L, "%s: X must be an N×d tensor with d <= 16", f);
-        nl_tensor *Xc = nlL_pushcontiguous(L, lua_gettop(L), NL_F64);
-        N = (long)Xc->shape[0];
-        d = (int)Xc->shape[1];
-        X = nl_data(Xc);
-        lua_getfield(L, 1, "y");
-        nl_tensor *y0 = nlL_testtensor(L, -1);
-        if (!y0 || nl_numel(y0) != N) luaL_error(L, "%s: y must be a tensor of %d values", f, (int)N);
-        y = nl_data(nlL_pushcontiguous(L, lua_gettop(L), NL_F64));
-    } else {
-        double Ab[TMAXD * TMAXD];
-        d = opt_matrix(L, 1, "A", Ab, 1, &an, f);
-        if (d > 16) luaL_error(L, "%s: d must be <= 16 (the Kronecker system has (2d)^2 unknowns), got %d", f, d);
-        memcpy(A, Ab, sizeof(double) * (size_t)d * (size_t)d);
-        hasu = opt_vector(L, 1, "u", u, d, f) > 0;
-        if (gam != 0 && !hasu) luaL_error(L, "%s: weight_decay with Gaussian data needs the target u", f);
-    }
-    size_t wb = nl_theory_exact_work(d) * sizeof(double);
+    sgd_data_args(L, &p, " (the Kronecker system has (2d)^2 unknowns)", f);
+    if (gam != 0 && !p.X && !p.hasu)
+        luaL_error(L, "%s: weight_decay with Gaussian data needs the target u", f);
+    size_t wb = nl_theory_exact_work(p.d) * sizeof(double);
     double *work = lua_newuserdatauv(L, wb, 0);
     int stable;
-    nl_status st = nl_theory_stationary_exact(d, X ? NULL : A, hasu ? u : NULL, s2, N, X, y, S, lr,
-                                              mu, gam, Sg, ws, &stable, work);
+    nl_status st = nl_theory_stationary_exact(p.d, p.X ? NULL : p.A, p.hasu ? p.u : NULL, s2, p.N,
+                                              p.X, p.y, S, lr, mu, gam, Sg, ws, &stable, work);
     if (st == NL_ERR_ARG) luaL_error(L, "%s: invalid input (A symmetric PSD, finite data)", f);
     if (st) return nlL_status_error(L, st, f, NULL);
     if (!stable) {
-        lua_pushnil(L);
-        lua_pushfstring(L, "diverges: the second moment has no stationary solution at lr = %f", lr);
-        return 2;
+        return nil_reason(L, "diverges: the second moment has no stationary solution at lr = %f", lr);
     }
-    push_matrix(L, d, Sg, an);
+    push_matrix(L, p.d, Sg, p.an);
     lua_createtable(L, 0, 2);
-    push_vector(L, d, ws, an);
+    push_vector(L, p.d, ws, p.an);
     lua_setfield(L, -2, "wstar");
-    if (!X) {
-        lua_pushnumber(L, 0.5 * trace_ab(d, A, Sg));
+    if (!p.X) {
+        lua_pushnumber(L, 0.5 * trace_ab(p.d, p.A, Sg));
         lua_setfield(L, -2, "test_loss");
     }
     return 2;
@@ -334,9 +370,7 @@ static int l_optimal_weight_decay(lua_State *L)
     l2_args(L, "optimal_weight_decay", &a, &u, &lr, &S, &s2);
     nl_status st = nl_theory_optimal_weight_decay(a, u, lr, S, s2, &g, &loss);
     if (st == NL_ERR_NOCONV) {
-        lua_pushnil(L);
-        lua_pushstring(L, "no weight decay makes the dynamics stable (2 lr^2 a^2 >= S)");
-        return 2;
+        return nil_reason(L, "no weight decay makes the dynamics stable (2 lr^2 a^2 >= S)");
     }
     if (st) return nlL_status_error(L, st, "optimal_weight_decay", NULL);
     lua_pushnumber(L, g);
@@ -355,10 +389,8 @@ static int l_tail_index(lua_State *L)
     double b, ap;
     nl_status st = nl_theory_tail_index(a, lr, S, &b, &ap);
     if (st == NL_ERR_NOCONV) {
-        lua_pushnil(L);
-        lua_pushfstring(L, "no stationary law: E log|1 - (a lr/S) chi2_S| >= 0 or the root was not "
+        return nil_reason(L, "no stationary law: E log|1 - (a lr/S) chi2_S| >= 0 or the root was not "
                            "bracketed (a = %f, lr = %f, S = %f)", a, lr, S);
-        return 2;
     }
     if (st) return nlL_status_error(L, st, f, NULL);
     lua_pushnumber(L, b);
@@ -432,15 +464,10 @@ static int l_simulate_sgd(lua_State *L)
 {
     const char *f = "simulate_sgd";
     luaL_checktype(L, 1, LUA_TTABLE);
-    double A[16 * 16], u[16], cov[16 * 16], se[16 * 16], mean[16];
-    int an = 0, d = 0, hasu = 0;
-    const double *X = NULL, *y = NULL;
-    long N = 0;
-    double S = need_number(L, 1, "S", f), lr = need_number(L, 1, "lr", f);
-    double mu = nlL_optnumber_field(L, 1, "momentum", 0);
-    double gam = nlL_optnumber_field(L, 1, "weight_decay", 0);
-    double s2 = nlL_optnumber_field(L, 1, "sigma2", 1);
-    check_S_lr(L, S, lr, mu, f);
+    double cov[16 * 16], se[16 * 16], mean[16];
+    sgd_data p;
+    double S, lr, mu, gam, s2;
+    sgd_hyper_args(L, &S, &lr, &mu, &gam, &s2, f);
     if (S != floor(S) || S > 1e6) luaL_error(L, "%s: S must be an integer batch size, got %f", f, S);
     lua_Integer chains = nlL_optinteger_field(L, 1, "chains", 64);
     lua_Integer burn = nlL_optinteger_field(L, 1, "burn", 1000);
@@ -451,32 +478,14 @@ static int l_simulate_sgd(lua_State *L)
     if (lua_getfield(L, 1, "seed") != LUA_TNIL) seed = (uint64_t)luaL_checkinteger(L, -1);
     else seed = nl_rng_u64(nlL_optrng_field(L, 1));
     lua_pop(L, 1);
-    if (lua_getfield(L, 1, "X") != LUA_TNIL) {
-        nl_tensor *X0 = nlL_testtensor(L, -1);
-        if (!X0 || X0->ndim != 2 || X0->shape[1] > 16 || X0->shape[0] < 1)
-            luaL_error(L, "%s: X must be an N×d tensor with d <= 16", f);
-        nl_tensor *Xc = nlL_pushcontiguous(L, lua_gettop(L), NL_F64);
-        N = (long)Xc->shape[0];
-        d = (int)Xc->shape[1];
-        X = nl_data(Xc);
-        lua_getfield(L, 1, "y");
-        nl_tensor *y0 = nlL_testtensor(L, -1);
-        if (!y0 || nl_numel(y0) != N) luaL_error(L, "%s: y must be a tensor of %d values", f, (int)N);
-        y = nl_data(nlL_pushcontiguous(L, lua_gettop(L), NL_F64));
-    } else {
-        double Ab[TMAXD * TMAXD];
-        d = opt_matrix(L, 1, "A", Ab, 1, &an, f);
-        if (d > 16) luaL_error(L, "%s: d must be <= 16, got %d", f, d);
-        memcpy(A, Ab, sizeof(double) * (size_t)d * (size_t)d);
-        hasu = opt_vector(L, 1, "u", u, d, f) > 0;
-    }
-    nl_status st = nl_theory_simulate_sgd(d, X ? NULL : A, hasu ? u : NULL, s2, N, X, y, (int)S, lr,
-                                          mu, gam, (long)chains, (long)burn, (long)steps, seed,
-                                          cov, se, mean);
+    sgd_data_args(L, &p, "", f);
+    nl_status st = nl_theory_simulate_sgd(p.d, p.X ? NULL : p.A, p.hasu ? p.u : NULL, s2, p.N, p.X,
+                                          p.y, (int)S, lr, mu, gam, (long)chains, (long)burn,
+                                          (long)steps, seed, cov, se, mean);
     if (st) luaL_error(L, "%s: invalid input (A must be positive definite, data finite)", f);
-    push_matrix(L, d, cov, an);
-    push_matrix(L, d, se, an);
-    push_vector(L, d, mean, an);
+    push_matrix(L, p.d, cov, p.an);
+    push_matrix(L, p.d, se, p.an);
+    push_vector(L, p.d, mean, p.an);
     return 3;
 }
 

@@ -205,6 +205,24 @@ static nl_status check_out(const nl_tensor *out, int64_t n_expected, const char 
     return NL_OK;
 }
 
+/* Opens the idx file `path`, reads its header (ndims dimensions) and checks that it holds the
+ * n items asked for.  On success *f is open (the caller closes it); on failure it is closed. */
+static nl_status open_for_items(const char *path, int ndims, int64_t n, const char *what,
+                                gzFile *f, nl_idx_header *h, char *err, size_t errlen)
+{
+    nl_status s = open_idx(path, f, err, errlen);
+    if (s)
+        return s;
+    if (!(s = read_header_f(*f, path, ndims, h, err, errlen)) && (n < 0 || n > h->dims[0])) {
+        seterr(err, errlen, "%s: asked for %lld %s, the file holds %lld", path, (long long)n, what,
+               (long long)h->dims[0]);
+        s = NL_ERR_ARG;
+    }
+    if (s)
+        gzclose(*f);
+    return s;
+}
+
 nl_status nl_idx_read_images(const char *path, int64_t n, const nl_tensor *out, double mean,
                              double std, char *err, size_t errlen)
 {
@@ -213,18 +231,10 @@ nl_status nl_idx_read_images(const char *path, int64_t n, const nl_tensor *out, 
         return NL_ERR_ARG;
     }
     gzFile f;
-    nl_status s = open_idx(path, &f, err, errlen);
+    nl_idx_header h;
+    nl_status s = open_for_items(path, 3, n, "images", &f, &h, err, errlen);
     if (s)
         return s;
-    nl_idx_header h;
-    if ((s = read_header_f(f, path, 3, &h, err, errlen)))
-        goto done;
-    if (n < 0 || n > h.dims[0]) {
-        seterr(err, errlen, "%s: asked for %lld images, the file holds %lld", path, (long long)n,
-               (long long)h.dims[0]);
-        s = NL_ERR_ARG;
-        goto done;
-    }
     int64_t item = h.dims[1] * h.dims[2];
     if ((s = check_out(out, n * item, path, err, errlen)))
         goto done;
@@ -262,18 +272,10 @@ nl_status nl_idx_read_labels(const char *path, int64_t n, const nl_tensor *out, 
                              int nclasses, char *err, size_t errlen)
 {
     gzFile f;
-    nl_status s = open_idx(path, &f, err, errlen);
+    nl_idx_header h;
+    nl_status s = open_for_items(path, 1, n, "labels", &f, &h, err, errlen);
     if (s)
         return s;
-    nl_idx_header h;
-    if ((s = read_header_f(f, path, 1, &h, err, errlen)))
-        goto done;
-    if (n < 0 || n > h.dims[0]) {
-        seterr(err, errlen, "%s: asked for %lld labels, the file holds %lld", path, (long long)n,
-               (long long)h.dims[0]);
-        s = NL_ERR_ARG;
-        goto done;
-    }
     if ((s = check_out(out, n, path, err, errlen)))
         goto done;
     unsigned char buf[CHUNK];

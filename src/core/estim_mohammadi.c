@@ -219,18 +219,23 @@ nl_status nl_mohammadi_result(const nl_mohammadi_acc *a, double *alpha, nl_tail_
     return NL_OK;
 }
 
+/* The one-shot estimators' answer when the accumulator cannot start (n too small, bad k1). */
+static nl_status mohammadi_fail(const nl_mohammadi_acc *a, size_t n, nl_status s, double *alpha,
+                                nl_tail_info *info)
+{
+    nl_tail_info_clear(info);
+    info->n = n;
+    info->k1 = a->k1;
+    *alpha = NAN;
+    return s;
+}
+
 nl_status nl_tail_mohammadi(const double *x, size_t n, uint64_t k1, int flags, double *alpha,
                             nl_tail_info *info)
 {
     nl_mohammadi_acc a;
     nl_status s = nl_mohammadi_init(&a, n, k1, flags);
-    if (s != NL_OK) {
-        nl_tail_info_clear(info);
-        info->n = n;
-        info->k1 = a.k1;
-        *alpha = NAN;
-        return s;
-    }
+    if (s != NL_OK) return mohammadi_fail(&a, n, s, alpha, info);
     nl_mohammadi_push(&a, x, n);
     return nl_mohammadi_result(&a, alpha, info);
 }
@@ -240,39 +245,14 @@ nl_status nl_tail_mohammadi_f32(const float *x, size_t n, uint64_t k1, int flags
 {
     nl_mohammadi_acc a;
     nl_status s = nl_mohammadi_init(&a, n, k1, flags);
-    if (s != NL_OK) {
-        nl_tail_info_clear(info);
-        info->n = n;
-        info->k1 = a.k1;
-        *alpha = NAN;
-        return s;
-    }
+    if (s != NL_OK) return mohammadi_fail(&a, n, s, alpha, info);
     nl_mohammadi_push_f32(&a, x, n);
     return nl_mohammadi_result(&a, alpha, info);
 }
 
-/* k-th smallest (0-based) of v[0..n-1] by Hoare's selection (reorders v; NaN-free input). */
-static double select_kth(double *v, size_t n, size_t k)
-{
-    ptrdiff_t lo = 0, hi = (ptrdiff_t)n - 1, kk = (ptrdiff_t)k;
-    while (hi > lo) {
-        double p = v[lo + (hi - lo) / 2];
-        ptrdiff_t i = lo, j = hi;
-        while (i <= j) {
-            while (v[i] < p) i++;
-            while (v[j] > p) j--;
-            if (i <= j) {
-                double t = v[i]; v[i] = v[j]; v[j] = t;
-                i++;
-                j--;
-            }
-        }
-        if (kk <= j) hi = j;
-        else if (kk >= i) lo = i;
-        else return v[kk];
-    }
-    return v[kk];
-}
+/* k-th smallest (0-based) of v[0..n-1] by Hoare's selection (reorders v; NaN-free input);
+ * defined in estim_tail.c. */
+double nl_estim_select_kth(double *v, size_t n, size_t k);
 
 nl_status nl_tail_mohammadi_os(const double *x, size_t n, uint64_t k1, uint64_t k, int flags,
                                double *alpha, nl_tail_info *info)
@@ -314,8 +294,8 @@ nl_status nl_tail_mohammadi_os(const double *x, size_t n, uint64_t k1, uint64_t 
         info->k = k;
         if (k > ny) st = NL_ERR_ARG;
         else {
-            double yk = select_kth(ly, ny, k - 1);
-            double xk = select_kth(lx, nx, k1 * k - 1);
+            double yk = nl_estim_select_kth(ly, ny, k - 1);
+            double xk = nl_estim_select_kth(lx, nx, k1 * k - 1);
             double diff = (yk - xk) / log((double)k1);
             if (diff == 0 || !isfinite(diff)) st = NL_ERR_ARG;
             else *alpha = 1.0 / diff;

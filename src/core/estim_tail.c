@@ -65,8 +65,11 @@ nl_status nl_sort_abs_desc(const double *x, size_t n, double *out)
     return NL_OK;
 }
 
-/* Hoare selection: afterwards v[k] is the k-th smallest and v[0..k−1] ≤ v[k] ≤ v[k+1..]. */
-static void select_k(double *v, size_t n, size_t k)
+/* Hoare selection: afterwards v[k] is the k-th smallest (0-based, returned) and
+ * v[0..k−1] ≤ v[k] ≤ v[k+1..] (reorders v; NaN-free input).  Shared with estim_mohammadi.c
+ * (its order-statistic variant); not part of the public API, hence declared here. */
+double nl_estim_select_kth(double *v, size_t n, size_t k);
+double nl_estim_select_kth(double *v, size_t n, size_t k)
 {
     ptrdiff_t lo = 0, hi = (ptrdiff_t)n - 1, kk = (ptrdiff_t)k;
     while (hi > lo) {
@@ -83,8 +86,9 @@ static void select_k(double *v, size_t n, size_t k)
         }
         if (kk <= j) hi = j;
         else if (kk >= i) lo = i;
-        else return;
+        else return v[kk];
     }
+    return v[kk];
 }
 
 nl_status nl_top_abs_desc(const double *x, size_t n, size_t m, double *out)
@@ -100,7 +104,7 @@ nl_status nl_top_abs_desc(const double *x, size_t n, size_t m, double *out)
         return s;
     }
     for (size_t i = 0; i < n; i++) v[i] = fabs(x[i]);
-    select_k(v, n, n - m);   /* the m largest are now v[n−m..n−1] */
+    nl_estim_select_kth(v, n, n - m);   /* the m largest are now v[n−m..n−1] */
     nl_status s = nl_sort_abs_desc(v + (n - m), m, out);
     free(v);
     return s;

@@ -59,6 +59,15 @@ static inline int64_t nn_label(const void *labels, nl_dtype ldt, int64_t i, int6
     return (int64_t)v - 1;
 }
 
+/* The first label that is not an integer in 1..C (0-based position), or -1 if all are valid:
+ * the cross-entropy kernels validate every label before touching an output. */
+static int64_t nn_first_bad_label(const void *labels, nl_dtype ldt, int64_t n, int64_t C)
+{
+    for (int64_t i = 0; i < n; i++)
+        if (nn_label(labels, ldt, i, C) < 0) return i;
+    return -1;
+}
+
 #define NN_CHUNK 256
 
 #define NN_REAL float
@@ -182,23 +191,24 @@ void FN(nl_nn_linear_backward)(const T *x, const T *gy, T *gx, const T *W, T *gW
     }
 }
 
+/* max of a row of C >= 1 logits (the shift that keeps the exponentials finite) */
+static double FN(nn_row_max)(const T *r, int64_t C)
+{
+    double m = r[0];
+    for (int64_t j = 1; j < C; j++)
+        if (r[j] > m) m = r[j];
+    return m;
+}
+
 nl_status FN(nl_nn_xent_forward)(const T *z, const void *labels, nl_dtype ldt, T *per_sample,
                                  int64_t n, int64_t C, double *sum, int64_t *bad)
 {
+    if ((*bad = nn_first_bad_label(labels, ldt, n, C)) >= 0) return NL_ERR_ARG;
     double s = 0;
-    for (int64_t i = 0; i < n; i++) {
-        int64_t k = nn_label(labels, ldt, i, C);
-        if (k < 0) {
-            *bad = i;
-            return NL_ERR_ARG;
-        }
-    }
     for (int64_t i = 0; i < n; i++) {
         const T *r = z + i * C;
         int64_t k = nn_label(labels, ldt, i, C);
-        double m = r[0];
-        for (int64_t j = 1; j < C; j++)
-            if (r[j] > m) m = r[j];
+        double m = FN(nn_row_max)(r, C);
         /* exponentials in the working precision (expf for f32: ~1 ulp, as PyTorch), their
          * sum and the logarithm in double */
         double e = 0;
@@ -215,19 +225,12 @@ nl_status FN(nl_nn_xent_forward)(const T *z, const void *labels, nl_dtype ldt, T
 nl_status FN(nl_nn_xent_backward)(const T *z, const void *labels, nl_dtype ldt, T *gz, int64_t n,
                                   int64_t C, double scale, int64_t *bad)
 {
-    for (int64_t i = 0; i < n; i++) {
-        if (nn_label(labels, ldt, i, C) < 0) {
-            *bad = i;
-            return NL_ERR_ARG;
-        }
-    }
+    if ((*bad = nn_first_bad_label(labels, ldt, n, C)) >= 0) return NL_ERR_ARG;
     for (int64_t i = 0; i < n; i++) {
         const T *r = z + i * C;
         T *g = gz + i * C;
         int64_t k = nn_label(labels, ldt, i, C);
-        double m = r[0];
-        for (int64_t j = 1; j < C; j++)
-            if (r[j] > m) m = r[j];
+        double m = FN(nn_row_max)(r, C);
         /* softmax_j = exp(z_j − m) / e: one exponential per entry, kept in g */
         double e = 0;
         T mt = (T)m;

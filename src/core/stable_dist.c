@@ -19,19 +19,19 @@
  *  - θ is measured from the endpoint nearer the peak of g e^{−g} (ψ = θ + θ0 or φ = π/2 − θ),
  *    with every trigonometric factor rewritten in that small variable, so peaks at 1e−200 from
  *    an endpoint (far tails, x near ζ) are resolved.  The peak (g = 1) is located by a
- *    safeguarded secant/bisection in s = log(ψ or φ), and the integral is done in s with GSL's
- *    QAGP and breakpoints at the peak ± 2^k/slope, so the integrand's width is always resolved.
+ *    safeguarded secant/bisection in s = log(ψ or φ), and the integral is done in s by
+ *    adaptive Gauss–Legendre (GSL's fixed tables) with breakpoints at the peak ± 2^k/slope, so
+ *    the integrand's width is always resolved; the other half of the θ interval is done in the
+ *    log-distance from the other end (algebraic end singularities g ~ u^p become smooth).
  *    The tails then need no separate series: heavy tails put the peak at φ ~ t^{−α}.
  *  - cdf and sf are each computed from the integral that is small in its own tail
  *    (∫e^{−g} or ∫−expm1(−g)), so both tails keep relative accuracy.
  *  - Exact closed forms: α = 2 (Gauss, variance 2σ²), α = 1 β = 0 (Cauchy), α = ½ β = ±1
  *    (Lévy).  Outside the support (α < 1, β = ±1) pdf = 0 and cdf/sf are exactly 0 or 1.
- * Accuracy verified against tests/reference/stable_reference.csv (mpmath, two methods): see
- * docs/levy.md for the table produced by tests/reference/accuracy_table.lua. */
+ * Accuracy verified against tests/reference/stable_reference.csv (mpmath, two methods agreeing
+ * to 1e−14): see docs/levy.md for the table produced by tests/reference/stable_accuracy.lua. */
 #include <float.h>
-#include <stdio.h>
 #include <math.h>
-#include <gsl/gsl_errno.h>
 #include <gsl/gsl_integration.h>
 #include <gsl/gsl_sf_gamma.h>
 #include "noiselab/stable.h"
@@ -124,9 +124,6 @@ static void side_init(side *S, double alpha, double beta)
 /* log g at distance u from the mode's endpoint. */
 static double side_lg(const side *S, double u)
 {
-#ifdef NL_COUNT_HOOK
-    NL_COUNT_HOOK
-#endif
     double su = sin(u);
     if (S->a1) {
         double b = S->beta, cu = cos(u), a, tn;
@@ -157,10 +154,15 @@ static double side_lg(const side *S, double u)
     if (sD < DBL_MIN) sD = DBL_MIN;
     double lr;
     if (S->near1) {
-        double N = S->z0 * cth - sin(al * th) +
-                   2.0 * S->tau * sin(0.5 * (1.0 + al) * th) * sin(-0.5 * S->om * th);
-        double r = N / (S->hyp * sD);
-        lr = r > -1.0 ? log1p(r) : -INFINITY;
+        double a1 = S->z0 * cth, a2 = sin(al * th);
+        double a3 = 2.0 * S->tau * sin(0.5 * (1.0 + al) * th) * sin(-0.5 * S->om * th);
+        double D = S->hyp * sD;
+        double r = (a1 - a2 + a3) / D;
+        /* The N/D form errs by ~eps·(|a1|+|a2|+|a3|)/D in r, the direct log R by ~eps·(α/|α−1|)
+         * in log g; take N/D only where R is near 1 and D is not small (near an end θ is
+         * rounded, see the mode variable u, and D → 0). */
+        int nd = fabs(r) < 0.5 && (fabs(a1) + fabs(a2) + fabs(a3)) < D;
+        lr = nd ? log1p(r) : S->lt + log(cth) - S->loghyp - log(sD);
     } else
         lr = S->lt + log(cth) - S->loghyp - log(sD);
     return S->ex * lr + S->loghyp + log(ct) - log(cth);
@@ -211,7 +213,8 @@ static double side_peak(const side *S, double *slope)
         if (!isfinite(fa)) fa = incu ? -1e300 : 1e300;
         if (!isfinite(fb)) fb = incu ? 1e300 : -1e300;
         int side_last = 0;
-        for (int it = 0; it < 200 && b - a > 1e-9 * (1.0 + fabs(a)); it++) {
+        /* the peak only places breakpoints: 1e-6 in log u is plenty */
+        for (int it = 0; it < 200 && b - a > 1e-6 * (1.0 + fabs(a)); it++) {
             double m;
             if (it % 3 == 2 || fabs(fa) > 1e100 || fabs(fb) > 1e100) m = 0.5 * (a + b);
             else m = (a * fb - b * fa) / (fb - fa);
@@ -257,6 +260,7 @@ static double gl_apply(const gsl_integration_glfixed_table *t, gsl_function *F, 
 
 static double adapt(gsl_function *F, double a, double b, double g20, double tolabs, int depth)
 {
+    if (fabs(g20) <= tolabs) return g20; /* negligible piece: no error estimate needed */
     double g10 = gl_apply(tl_g10, F, a, b);
     if (fabs(g20 - g10) <= 1e-9 * fabs(g20) + tolabs || depth >= 14) return g20;
     double m = 0.5 * (a + b);
@@ -264,35 +268,43 @@ static double adapt(gsl_function *F, double a, double b, double g20, double tola
     return adapt(F, a, m, l, 0.5 * tolabs, depth + 1) + adapt(F, m, b, r, 0.5 * tolabs, depth + 1);
 }
 
-/* ∫ over the whole θ-interval of the chosen integrand, in s = log u with breakpoints. */
+/* ∫ over the whole θ-interval of the chosen integrand.  The half of the interval holding the
+ * peak is integrated in s = log u of the current mode with breakpoints at the peak ± 2^k/slope;
+ * the other half in s = log(distance from the other end), because both ends can carry
+ * algebraic singularities (g ~ u^p): in log variables they become smooth exponentials. */
 static double side_integrate(side *S, double sstar, double slope, int kind)
 {
     S->kind = kind;
     if (!tl_g10) {
         tl_g10 = gsl_integration_glfixed_table_alloc(10);
         tl_g20 = gsl_integration_glfixed_table_alloc(20);
+        if (!tl_g10 || !tl_g20) return NAN; /* out of memory: callers map NaN through */
     }
-    double shi = log(S->w);
+    const int mode0 = S->mode;
+    double shalf = log(0.5 * S->w);
     double slo = sstar - 45.0 / (slope < 1.0 ? slope : 1.0) - 40.0;
     if (slo < SMIN - 50.0) slo = SMIN - 50.0;
-    double pts[64];
-    int np = 0;
-    pts[np++] = slo;
-    static const double m[] = {-256, -64, -16, -6, -3, -1.5, -0.5, 0, 0.5, 1.5, 3, 6, 16, 64, 256};
+    double pa[40], pb[16];
+    int na = 0, nb = 0;
+    pa[na++] = slo;
+    static const double m[] = {-64, -12, -4, -1.5, 0, 1.5, 4, 12, 64};
     for (size_t i = 0; i < sizeof m / sizeof m[0]; i++) {
         double p = sstar + m[i] / slope;
-        if (p > pts[np - 1] + 1e-12 && p < shi - 1e-12) pts[np++] = p;
+        if (p > pa[na - 1] + 1e-12 && p < shalf - 1e-12) pa[na++] = p;
     }
-    if (shi > pts[np - 1]) pts[np++] = shi;
-    if (np < 2) return 0.0;
+    if (shalf > pa[na - 1]) pa[na++] = shalf;
+    static const double d[] = {45, 12, 3, 0.5, 0};
+    for (size_t i = 0; i < sizeof d / sizeof d[0]; i++) pb[nb++] = shalf - d[i];
     gsl_function F = {side_integrand, S};
-    double piece[64], total = 0.0;
-    for (int i = 0; i + 1 < np; i++) {
-        piece[i] = gl_apply(tl_g20, &F, pts[i], pts[i + 1]);
-        total += fabs(piece[i]);
-    }
-    double res = 0.0, tol = 1e-17 * total / (np - 1);
-    for (int i = 0; i + 1 < np; i++) res += adapt(&F, pts[i], pts[i + 1], piece[i], tol, 0);
+    double piece_a[40], piece_b[16], total = 0.0;
+    for (int i = 0; i + 1 < na; i++) total += fabs(piece_a[i] = gl_apply(tl_g20, &F, pa[i], pa[i + 1]));
+    S->mode = !mode0;
+    for (int i = 0; i + 1 < nb; i++) total += fabs(piece_b[i] = gl_apply(tl_g20, &F, pb[i], pb[i + 1]));
+    double tol = 1e-17 * total / (na + nb);
+    double res = 0.0;
+    for (int i = 0; i + 1 < nb; i++) res += adapt(&F, pb[i], pb[i + 1], piece_b[i], tol, 0);
+    S->mode = mode0;
+    for (int i = 0; i + 1 < na; i++) res += adapt(&F, pa[i], pa[i + 1], piece_a[i], tol, 0);
     return res;
 }
 
@@ -336,8 +348,7 @@ static void std_eval_a(double alpha, double beta, double z0, double t, int what,
     side_choose_mode(&S);
     double slope, sstar = side_peak(&S, &slope);
     if (what & W_PDF) {
-        double omt = fabs(S.om * z0 + S.om * S.tau); /* |α−1| t without forming t */
-        if (!S.near1) omt = fabs(S.om) * t;
+        double omt = fabs(S.om) * t; /* t is exact to the input's digits (long double) */
         r->pdf = alpha / (M_PI * omt) * side_integrate(&S, sstar, slope, 0);
     }
     if (what & (W_CDF | W_SF)) {
@@ -429,11 +440,13 @@ static void eval(const nl_stable *d, double x, int what, stdres *r)
     } else {
         /* z0: S0 coordinate, t = z0 − ζ = z0 + τ, formed in long double so that x near ζ
          * keeps its digits (the reference is exact for the double x). */
-        long double tau = -(long double)d->zeta;
-        if (fabs(1.0 - a) < 0.5 && a != 2.0) {
-            long double om = 1.0L - (long double)a;
-            tau = (long double)b / tanl(0.5L * 3.14159265358979323846264338327950288L * om);
-        }
+        /* τ = β tan(πα/2) in long double, reduced like nl_stable_tan_pa2 (3 more digits
+         * for x − ζ next to ζ, where the light tail of a β = ±1 law amplifies them) */
+        const long double PI_L = 3.14159265358979323846264338327950288L;
+        long double al = a, tau;
+        if (a < 0.5) tau = (long double)b * tanl(0.5L * PI_L * al);
+        else if (a <= 1.5) tau = (long double)b / tanl(0.5L * PI_L * (1.0L - al));
+        else tau = -(long double)b * tanl(0.5L * PI_L * (2.0L - al));
         long double z0, t;
         if (d->param == 0) {
             z0 = ((long double)x - (long double)d->loc) / (long double)sc;

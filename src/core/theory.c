@@ -287,6 +287,14 @@ static void getblk(int d, const double *P, int r, int c, double *B)
         for (int j = 0; j < d; j++) B[i * d + j] = P[(r * d + i) * n + c * d + j];
 }
 
+/* block (r, c) of the n×n matrix R (n = 2d) minus the d×d buffer B */
+static void subblk(int d, double *R, int r, int c, const double *B)
+{
+    int n = 2 * d;
+    for (int i = 0; i < d; i++)
+        for (int j = 0; j < d; j++) R[(r * d + i) * n + c * d + j] -= B[i * d + j];
+}
+
 /* R = P − E[M̂ P M̂ᵀ] for the joint state (e, m); see the block formulas in docs/theory.md */
 static void apply_op(const exact_model *m, const double *P, double *R, double *w)
 {
@@ -311,8 +319,7 @@ static void apply_op(const exact_model *m, const double *P, double *R, double *w
                                            - lr * mu * (P12[i] + P21[i]) + lr * lr * mu * mu * P22[i];
         BX(P12, BP); XB(P21, s2);
         for (size_t i = 0; i < q; i++) o[i] += lr * lr * mu * (BP[i] + s2[i]);
-        for (int i = 0; i < d; i++)
-            for (int j = 0; j < d; j++) R[i * n + j] -= o[i * d + j];
+        subblk(d, R, 0, 0, o);
     }
     /* block 12: (I−λY)P11Yᵀ + μ(I−λY)P12 − λμP21Yᵀ − λμ²P22
      *   → P11B − λE[YP11Y] + μP12 − λμBP12 − λμP21B − λμ²P22 */
@@ -322,8 +329,7 @@ static void apply_op(const exact_model *m, const double *P, double *R, double *w
         for (size_t i = 0; i < q; i++) o[i] = s2[i] - lr * Y11[i] + mu * P12[i] - lr * mu * mu * P22[i];
         BX(P12, BP); XB(P21, s2);
         for (size_t i = 0; i < q; i++) o[i] -= lr * mu * (BP[i] + s2[i]);
-        for (int i = 0; i < d; i++)
-            for (int j = 0; j < d; j++) R[i * n + d + j] -= o[i * d + j];
+        subblk(d, R, 0, 1, o);
     }
     /* block 21: YP11(I−λY)ᵀ − λμYP12 + μP21(I−λY)ᵀ − λμ²P22
      *   → BP11 − λE[YP11Y] − λμBP12 + μP21 − λμP21B − λμ²P22 */
@@ -333,16 +339,14 @@ static void apply_op(const exact_model *m, const double *P, double *R, double *w
         for (size_t i = 0; i < q; i++) o[i] = s2[i] - lr * Y11[i] + mu * P21[i] - lr * mu * mu * P22[i];
         BX(P12, BP); XB(P21, s2);
         for (size_t i = 0; i < q; i++) o[i] -= lr * mu * (BP[i] + s2[i]);
-        for (int i = 0; i < d; i++)
-            for (int j = 0; j < d; j++) R[(d + i) * n + j] -= o[i * d + j];
+        subblk(d, R, 1, 0, o);
     }
     /* block 22: E[YP11Y] + μ(BP12 + P21B) + μ²P22 */
     {
         double *o = s1;
         BX(P12, BP); XB(P21, s2);
         for (size_t i = 0; i < q; i++) o[i] = Y11[i] + mu * (BP[i] + s2[i]) + mu * mu * P22[i];
-        for (int i = 0; i < d; i++)
-            for (int j = 0; j < d; j++) R[(d + i) * n + d + j] -= o[i * d + j];
+        subblk(d, R, 1, 1, o);
     }
 #undef BX
 #undef XB

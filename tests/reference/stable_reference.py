@@ -29,6 +29,7 @@ Points where neither method B applies (light far tails of β = ±1 laws, large |
 are absent: docs/levy.md lists how many points were kept.
 """
 import math
+import os
 import sys
 import time
 
@@ -384,14 +385,27 @@ def main():
     if args:
         out = args[0]
     pts = points()
+    # deterministic shuffle: a partial run (interrupted) is still a spread-out sample
+    import random
+    random.Random(1).shuffle(pts)
     t0 = time.time()
+    kept = []
+    part = open(out + ".part", "w")
     if jobs > 1:
         from multiprocessing import Pool
-        with Pool(jobs) as pool:
-            res = pool.map(one, pts, chunksize=4)
+        pool = Pool(jobs)
+        it = pool.imap_unordered(one, pts, chunksize=1)
     else:
-        res = [one(p) for p in pts]
-    kept = [r for r in res if r is not None]
+        it = map(one, pts)
+    for i, r in enumerate(it):
+        if r is not None:
+            kept.append(r)
+            part.write(repr(r) + "\n")
+            part.flush()
+        if i % 100 == 99:
+            print("%d/%d points, %.0f s" % (i + 1, len(pts), time.time() - t0), file=sys.stderr, flush=True)
+    part.close()
+    kept.sort(key=lambda r: (r[0], r[1], r[2], r[3]))
     with open(out, "w") as f:
         f.write("# alpha,beta,param(0=S0,1=S1),x,pdf,cdf,sf,methodB  -- scale 1, loc 0; "
                 "empty = the two methods disagreed or B unavailable\n")
@@ -399,6 +413,7 @@ def main():
         for r in kept:
             a, b, param, x, p, c, s, how = r
             f.write("%r,%r,%d,%r,%s,%s,%s,%s\n" % (a, b, param, x, p, c, s, how))
+    os.remove(out + ".part")
     npdf = sum(1 for r in kept if r[4])
     print("points %d, rows kept %d (pdf %d, cdf %d, sf %d) in %.0f s" %
           (len(pts), len(kept), npdf, sum(1 for r in kept if r[5]), sum(1 for r in kept if r[6]),
