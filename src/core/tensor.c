@@ -333,9 +333,10 @@ nl_status nl_view_unsqueeze(nl_tensor *t, int dim)
         t->shape[i] = t->shape[i - 1];
         t->stride[i] = t->stride[i - 1];
     }
-    t->shape[dim] = 1;
-    t->stride[dim] = dim + 1 < t->ndim + 1 && dim < t->ndim ? t->stride[dim + 1] * t->shape[dim + 1] : 1;
     t->ndim++;
+    t->shape[dim] = 1;
+    /* any stride is valid for a size-1 dim; this one keeps a contiguous tensor contiguous */
+    t->stride[dim] = dim + 1 < t->ndim ? t->stride[dim + 1] * t->shape[dim + 1] : 1;
     return NL_OK;
 }
 
