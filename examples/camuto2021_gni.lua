@@ -14,7 +14,8 @@
 -- Parts (--parts stats,M,replace):
 --   stats    per weight matrix: skewness and excess kurtosis (biased, SciPy's defaults) of the
 --            implicit-effect noise and an α-stable fit (α, β, σ) by maximum likelihood in
---            Nolan's S0 with μ = 0, for additive and multiplicative noise;
+--            Nolan's S0 with μ = 0, for additive and multiplicative noise, on the entries that
+--            are not exactly zero (the zero fraction is reported: dead ReLU units);
 --   M        training loss (noise-free, evaluate mode) for M ∈ {1, 2, 4, 8, 16};
 --   replace  training with the GNI replaced by noise added to each weight matrix's gradient:
 --            fitted α-stable (sampled in S0 with μ0 = 0, as fitted — no drift −βσ tan(πα/2)) vs
@@ -32,7 +33,7 @@ local exp = nl.experiment{
     n = 200, ks = {1, 2, 3}, width = 256, hidden = 4, activation = "relu",
     modes = {"add", "mul"}, sigma_add = 0.1, sigma_mul = 0.3,
     warm_steps = 500, noise_M = 100, noise_repeats = 20, fit_n = 2000,
-    train_mode = "mul", lr = 0.05, steps = 4000, Ms = {1, 2, 4, 8, 16}, repeats = 2,
+    train_mode = "mul", lr = 0.05, steps = 3000, Ms = {1, 2, 4, 8, 16}, repeats = 2,
     log_every = 50,
   },
   doc = {
@@ -120,7 +121,13 @@ if want("stats") then
       local r = nl.probe.gni_noise(net, loss, x, y, {M = cfg.noise_M, repeats = cfg.noise_repeats})
       fits[mode] = {}
       for li, L in ipairs(r.layers) do
-        local v = L.noise:reshape{-1}
+        -- exact zeros (rows of units that are dead on every sample under ReLU) would sit as a
+        -- point mass after standardising and wreck the fit: count them, then use the rest
+        local all = L.noise:reshape{-1}:totable()
+        local nzl = {}
+        for _, e in ipairs(all) do if e ~= 0 then nzl[#nzl + 1] = e end end
+        local zero_frac = 1 - #nzl / #all
+        local v = T.from(#nzl > 0 and nzl or {0})
         local mean, sd = v:mean(), v:std()
         local z = (v - mean) / sd
         local skew = nl.estim.skewness(z)
@@ -130,18 +137,21 @@ if want("stats") then
         local sub = z:index(1, idx)
         local fit, why = nl.estim.fit_stable(sub, {method = "mle", param = "S0", fix = {loc = 0}})
         local a, b, s = fit and fit.alpha, fit and fit.beta, fit and fit.scale
-        rows[#rows + 1] = {mode, li, L.name, L.numel, mean, sd, skew, kurt, a or "", b or "",
-          s or "", fit and "" or tostring(why)}
+        -- a tail-only estimate beside the fit: the MLE also answers to the shape of the centre
+        local hill = nl.estim.tail_index(z, {method = "hill"})
+        rows[#rows + 1] = {mode, li, L.name, L.numel, zero_frac, mean, sd, skew, kurt, a or "",
+          b or "", s or "", hill, fit and "" or tostring(why)}
         fits[mode][L.name] = {alpha = a, beta = b, scale = s and s * sd, mean = mean, sd = sd}
       end
     end
-    exp:csv("noise_stats.csv", {"mode", "layer", "name", "numel", "mean", "sd", "skewness",
-      "excess_kurtosis", "alpha", "beta", "scale_standardised", "fit_failure"}, rows)
+    exp:csv("noise_stats.csv", {"mode", "layer", "name", "numel", "zero_fraction", "mean", "sd",
+      "skewness", "excess_kurtosis", "alpha", "beta", "scale_standardised", "alpha_hill",
+      "fit_failure"}, rows)
     local amin, bmax, kmax = math.huge, 0, -math.huge
     for _, r in ipairs(rows) do
-      if type(r[9]) == "number" then amin = math.min(amin, r[9]) end
-      if type(r[10]) == "number" then bmax = math.max(bmax, math.abs(r[10])) end
-      kmax = math.max(kmax, r[8])
+      if type(r[10]) == "number" then amin = math.min(amin, r[10]) end
+      if type(r[11]) == "number" then bmax = math.max(bmax, math.abs(r[11])) end
+      kmax = math.max(kmax, r[9])
     end
     exp.results.stats_alpha_min, exp.results.stats_abs_beta_max = amin, bmax
     exp.results.stats_kurtosis_max = kmax
@@ -243,6 +253,7 @@ if want("replace") then
       local s = {name = arm == "GNI" and ("GNI (" .. mode .. ")") or arm == "none" and "no noise"
         or ("fitted " .. arm .. " gradient noise"), x = {}, y = {}, style = "lines"}
       local bar = exp:progress(cfg.steps, {label = "replacement: " .. arm})
+      local diverged
       for step = 1, cfg.steps do
         if arm == "GNI" then
           gni_step(net, opt, 1)
@@ -259,13 +270,20 @@ if want("replace") then
         if step % cfg.log_every == 0 or step == cfg.steps then
           local l = clean_loss(net)
           rows[#rows + 1] = {arm, step, l}
+          if l ~= l or l == math.huge then
+            -- e.g. a fitted α < 1: draws without a mean throw the weights to infinity
+            diverged = step
+            break
+          end
           s.x[#s.x + 1], s.y[#s.y + 1] = step, l
         end
         bar:update(step)
       end
       bar:done()
+      if diverged then s.name = s.name .. string.format(" (diverged by step %d)", diverged) end
       series[#series + 1] = s
-      exp.results["replace_final_loss_" .. arm] = s.y[#s.y]
+      exp.results["replace_final_loss_" .. arm] = not diverged and s.y[#s.y] or nil
+      exp.results["replace_diverged_" .. arm] = diverged
     end
     exp:csv("replacement.csv", {"arm", "step", "train_loss_clean"}, rows)
     exp:plot("line", {file = "fig_replacement", title = string.format(

@@ -188,12 +188,12 @@ if want("lenet") then
   local rows, curves = {}, {}
   for ai, arm in ipairs(arms) do
     exp:phase("lenet " .. arm.name, function()
-      local rng = nl.rng.new(4242)          -- same initial weights for every arm
+      local rng = nl.rng.new(4242 + exp.seed - 1)   -- same initial weights for every arm
       local net = lenet(rng)
       arm.params = net:num_parameters()
       local loss = nl.nn.CrossEntropy()
       local opt = nl.optim.SGD(net, {lr = arm.lr, noise = arm.noise, truncate = arm.truncate})
-      local data_rng = nl.rng.new(ai)
+      local data_rng = nl.rng.new(ai + 100 * (exp.seed - 1))
       local it, curve = 0, {name = arm.name, x = {}, y = {}, style = "lines"}
       local iters = arm.iterations or cfg.iterations
       local bar = exp:progress(iters, {label = arm.name})
@@ -216,7 +216,7 @@ if want("lenet") then
       local tr = nl.probe.evaluate(net, train)
       local te = nl.probe.evaluate(net, test)
       local sharp, info = nl.probe.perturbation_sharpness(net, loss, train,
-        {sigma = cfg.sharpness_sigma, n = cfg.sharpness_draws, rng = nl.rng.new(99)})
+        {sigma = cfg.sharpness_sigma, n = cfg.sharpness_draws, rng = nl.rng.new(99 + exp.seed - 1)})
       rows[#rows + 1] = {arm.name, iters, arm.batch, arm.lr, arm.noise and arm.noise.kind or "",
         arm.truncate and arm.truncate.norm or "", tr.loss, tr.accuracy, te.accuracy, sharp, info.stderr}
       curves[#curves + 1] = curve

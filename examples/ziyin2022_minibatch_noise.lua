@@ -254,7 +254,7 @@ if want("mlp") then
       local xs, ys = {}, {}
       for _, width in ipairs(cfg.mlp_widths) do
         local lr = schedule == "fixed" and cfg.mlp_lr or cfg.mlp_lr * cfg.mlp_ref_width / width
-        local rng = nl.rng.new(7919 * width + (schedule == "fixed" and 1 or 2))
+        local rng = nl.rng.new(7919 * width + (schedule == "fixed" and 1 or 2) + 104729 * (exp.seed - 1))
         local net = nl.nn.Sequential{nl.nn.Linear(784, width, {rng = rng}), nl.nn.Tanh(),
           nl.nn.Linear(width, 10, {rng = rng})}
         local loss = nl.nn.CrossEntropy()

@@ -139,21 +139,21 @@ describe("levy.stable accuracy against the mpmath reference", function()
     local n, share, worst, w = survey("pdf")
     report("pdf", n, share, worst, w)
     assert(share >= 0.99, string.format("only %.2f%% of pdf values within 1e-12", 100 * share))
-    assert(worst <= 1e-10, string.format("worst pdf error %.3g", worst))
+    assert(worst <= 1e-11, string.format("worst pdf error %.3g", worst))  -- reached: 1.2e-12
   end)
 
   it("cdf (relative to the cdf itself: the lower tail)", function()
     local n, share, worst, w = survey("cdf")
     report("cdf", n, share, worst, w)
     assert(share >= 0.99, string.format("only %.2f%% of cdf values within 1e-12", 100 * share))
-    assert(worst <= 1e-10, string.format("worst cdf error %.3g", worst))
+    assert(worst <= 1e-11, string.format("worst cdf error %.3g", worst))  -- reached: 3.4e-13
   end)
 
   it("sf (relative to the survival function: the upper tail)", function()
     local n, share, worst, w = survey("sf")
     report("sf", n, share, worst, w)
     assert(share >= 0.99, string.format("only %.2f%% of sf values within 1e-12", 100 * share))
-    assert(worst <= 1e-10, string.format("worst sf error %.3g", worst))
+    assert(worst <= 1e-11, string.format("worst sf error %.3g", worst))  -- reached: 3.4e-13
   end)
 
   it("quantile and isf invert the reference cdf / sf to 1e-12 in x", function()
