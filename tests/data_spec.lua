@@ -1,6 +1,7 @@
 -- nl.data: Fashion-MNIST against an independent reader (tests/reference/fashion_mnist_ref.py,
 -- gzip + numpy), damaged files, iterators, synthetic sets.
 local nl = require "noiselab"
+local H = require "tests.helpers"
 local T = nl.tensor
 
 -- The error message contains `frag` (plain text).
@@ -15,12 +16,7 @@ local SYS = "/usr/share/datasets/fashion-mnist"
 local have_data = io.open(SYS .. "/t10k-labels-idx1-ubyte.gz", "rb")
 if have_data then have_data:close() end
 
-local function tmpdir()
-  local p = os.tmpname()
-  os.remove(p)
-  assert(os.execute("mkdir -p " .. p))
-  return p
-end
+local tmpdir = H.tmpdir
 
 local function readfile(p)
   local f = assert(io.open(p, "rb"))
@@ -130,7 +126,7 @@ describe("nl.data.fashion_mnist", function()
       lab = readfile(SYS .. "/t10k-labels-idx1-ubyte.gz")
     end)
     before_each(function() dir = tmpdir() end)
-    after_each(function() os.execute("rm -rf " .. dir) end)
+    after_each(function() H.rmtree(dir) end)
     local function load() return nl.data.fashion_mnist{split = "test", path = dir} end
     local HINT = "install it with: apt-get install dataset-fashion-mnist"
 

@@ -5,22 +5,14 @@
 -- A part whose modules are missing from this build is pending, with the module named.
 -- The interpreter is $NOISELAB (default ./noiselab).
 local nl = require "noiselab"
+local H = require "tests.helpers"
 local json = require "noiselab.json"
 
 local BIN = os.getenv("NOISELAB") or "./noiselab"
 
-local function tmpdir()
-  local f = io.popen("mktemp -d /tmp/nl_examples_spec.XXXXXX")
-  local d = f:read("l")
-  f:close()
-  return d
-end
+local tmpdir = H.tmpdir
 
-local function exists(p)
-  local f = io.open(p, "rb")
-  if f then f:close() return true end
-  return false
-end
+local exists = H.exists
 
 -- Modules a part needs that this build lacks (a require that fails).
 local function missing(mods)
@@ -95,7 +87,7 @@ end
 describe("examples (--smoke)", function()
   local dir
   setup(function() dir = tmpdir() end)
-  teardown(function() os.execute("rm -rf '" .. dir .. "'") end)
+  teardown(function() H.rmtree(dir) end)
 
   describe("simsekli2019_tail_index", function()
     it("estimates alpha of SaS(1.5) samples within 0.1", function()

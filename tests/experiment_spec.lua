@@ -2,32 +2,16 @@
 -- noiselab.json / noiselab.progress.  Reference JSON texts are the examples of RFC 8259 §13
 -- (an independent source), not output of our own encoder.
 local nl = require "noiselab"
+local H = require "tests.helpers"
 local experiment = require "noiselab.experiment"
 local json = require "noiselab.json"
 local progress = require "noiselab.progress"
 
-local function tmpdir()
-  local f = io.popen("mktemp -d /tmp/nl_exp_spec.XXXXXX")
-  local d = f:read("l")
-  f:close()
-  return d
-end
+local tmpdir = H.tmpdir
 
-local function ls(dir)
-  local f = io.popen("ls -A '" .. dir .. "'")
-  local names = {}
-  for l in f:lines() do names[#names + 1] = l end
-  f:close()
-  table.sort(names)
-  return names
-end
+local ls = H.listdir
 
-local function slurp(path)
-  local f = assert(io.open(path, "rb"))
-  local s = f:read("a")
-  f:close()
-  return s
-end
+local slurp = H.slurp
 
 -- a stream that collects what is written
 local function sink()
@@ -131,7 +115,7 @@ end)
 describe("experiment.new", function()
   local root
   before_each(function() root = tmpdir() end)
-  after_each(function() os.execute("rm -rf '" .. root .. "'") end)
+  after_each(function() H.rmtree(root) end)
 
   it("prints --help with every key, type and default, then exits 0", function()
     local out = sink()

@@ -42,12 +42,37 @@ function M.rmtree(d)
   os.execute("rm -rf " .. sh_quote(d))
 end
 
+--- Sorted names in a directory.
 function M.listdir(d)
   local p = assert(io.popen("ls -A " .. sh_quote(d)))
   local out = {}
   for l in p:lines() do out[#out + 1] = l end
   p:close()
+  table.sort(out)
   return out
+end
+
+function M.exists(path)
+  local f = io.open(path, "rb")
+  if f then f:close() return true end
+  return false
+end
+
+--- Size of a file in bytes (0 if missing).
+function M.size(path)
+  local f = io.open(path, "rb")
+  if not f then return 0 end
+  local n = f:seek("end")
+  f:close()
+  return n
+end
+
+--- Whole contents of a file.
+function M.slurp(path)
+  local f = assert(io.open(path, "rb"))
+  local s = f:read("a")
+  f:close()
+  return s
 end
 
 --- Largest relative difference between two equal-shape tensors (or numbers).

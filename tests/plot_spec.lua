@@ -2,39 +2,18 @@
 -- histogram and survival values match hand-computed ones, the gnuplot script renders on its
 -- own, and a missing gnuplot degrades to CSV + script with install instructions.
 local nl = require "noiselab"
+local H = require "tests.helpers"
 local plot = require "noiselab.plot"
 local experiment = require "noiselab.experiment"
 local json = require "noiselab.json"
 
-local function tmpdir()
-  local f = io.popen("mktemp -d /tmp/nl_plot_spec.XXXXXX")
-  local d = f:read("l")
-  f:close()
-  return d
-end
+local tmpdir = H.tmpdir
 
-local function exists(p)
-  local f = io.open(p, "rb")
-  if f then f:close() return true end
-  return false
-end
+local exists = H.exists
 
-local function size(p)
-  local f = io.open(p, "rb")
-  if not f then return 0 end
-  local n = f:seek("end")
-  f:close()
-  return n
-end
+local size = H.size
 
-local function ls(dir)
-  local f = io.popen("ls -A '" .. dir .. "'")
-  local names = {}
-  for l in f:lines() do names[#names + 1] = l end
-  f:close()
-  table.sort(names)
-  return names
-end
+local ls = H.listdir
 
 -- rows of a plot CSV as {panel, series, name, x, y, yerr, xwidth}
 local function read_csv(p)
@@ -68,7 +47,7 @@ describe("plot", function()
   end)
   after_each(function()
     plot.set_program(nil)
-    os.execute("rm -rf '" .. dir .. "'")
+    H.rmtree(dir)
   end)
 
   it("line: writes csv + gp (+ png/svg) with every point of every series", function()
