@@ -1,15 +1,11 @@
 -- nl.data: Fashion-MNIST against an independent reader (tests/reference/fashion_mnist_ref.py,
 -- gzip + numpy), damaged files, iterators, synthetic sets.
 local nl = require "noiselab"
+local errors_with = require("tests.helpers").errors_with
 local H = require "tests.helpers"
 local T = nl.tensor
 
 -- The error message contains `frag` (plain text).
-local function errors_with(f, frag)
-  local ok, err = pcall(f)
-  assert.is_false(ok, "expected an error containing: " .. frag)
-  assert.is_truthy(tostring(err):find(frag, 1, true), "error was: " .. tostring(err))
-end
 local ref = dofile("tests/reference/fashion_mnist.lua")
 
 local SYS = "/usr/share/datasets/fashion-mnist"

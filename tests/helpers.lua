@@ -86,6 +86,14 @@ function M.max_rel_err(a, b, floor)
   return #d > 0 and d:max() or 0
 end
 
+--- Assert that f raises an error whose message contains fragment (plain text, not a pattern).
+function M.errors_with(f, fragment)
+  local ok, err = pcall(f)
+  assert(not ok, "expected an error containing: " .. fragment)
+  err = tostring(err)
+  assert(err:find(fragment, 1, true), string.format("error %q does not contain %q", err, fragment))
+end
+
 --- Resident set size of this process in bytes (Linux).
 function M.rss()
   local f = io.open("/proc/self/statm")

@@ -16,11 +16,7 @@ local levy = nl.levy
 
 local here = (debug.getinfo(1, "S").source:match("^@(.*[/\\])") or "./")
 
-local function errs(fn, fragment)
-  local ok, msg = pcall(fn)
-  assert(not ok, "expected an error containing: " .. fragment)
-  assert(tostring(msg):find(fragment, 1, true), "error '" .. tostring(msg) .. "' lacks: " .. fragment)
-end
+local errs = require("tests.helpers").errors_with
 
 local function rel(a, b)
   if a == b then return 0 end

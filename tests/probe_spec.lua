@@ -2,14 +2,10 @@
 -- tests/reference/probe_gradient_noise_ref.py) and against the flattened-matrix computation;
 -- sharpness against closed forms of a linear least-squares model.
 local nl = require "noiselab"
+local errors_with = require("tests.helpers").errors_with
 local T = nl.tensor
 
 -- The error message contains `frag` (plain text).
-local function errors_with(f, frag)
-  local ok, err = pcall(f)
-  assert.is_false(ok, "expected an error containing: " .. frag)
-  assert.is_truthy(tostring(err):find(frag, 1, true), "error was: " .. tostring(err))
-end
 local nn = nl.nn
 local ref = dofile("tests/reference/probe_gradient_noise.lua")
 local REF = "tests/reference/probe/"

@@ -9,11 +9,7 @@ local th = nl.theory
 local here = (debug.getinfo(1, "S").source:match("^@(.*[/\\])") or "./")
 local qref = dofile(here .. "reference/theory_sde_ref.lua")
 
-local function errs(fn, fragment)
-  local ok, msg = pcall(fn)
-  assert(not ok, "expected an error containing: " .. fragment)
-  assert(tostring(msg):find(fragment, 1, true), "error '" .. tostring(msg) .. "' lacks: " .. fragment)
-end
+local errs = require("tests.helpers").errors_with
 
 local function slope(xs, ys)
   local n, mx, my = #xs, 0, 0
