@@ -4,6 +4,11 @@
 #define NOISELAB_VECMATH_H
 #include <stddef.h>
 
+/* Run-time CPU features, detected once per process: AVX2 with FMA, and AVX-512F.  Every
+ * ISA-specific path in the core (vecmath, rng, stable, estim) asks these. */
+int nl_cpu_avx2(void);
+int nl_cpu_avx512(void);
+
 void nl_vexp_f64(const double *x, double *y, size_t n);
 void nl_vlog_f64(const double *x, double *y, size_t n);
 void nl_vtanh_f64(const double *x, double *y, size_t n);

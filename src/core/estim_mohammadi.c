@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "noiselab/estim.h"
+#include "noiselab/vecmath.h"
 
 void nl_tail_info_clear(nl_tail_info *info)
 {
@@ -73,20 +74,11 @@ nl_status nl_mohammadi_init(nl_mohammadi_acc *a, uint64_t n_total, uint64_t k1, 
  * is made once per process, so all values of one estimate go through the same routine. */
 #if defined(__x86_64__) && defined(__GNUC__)
 void nl_estim_logabs_avx2(const double *x, double *out, size_t n);
-static int cpu_avx2(void)
-{
-    static int cached = -1;
-    if (cached < 0) {
-        __builtin_cpu_init();
-        cached = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
-    }
-    return cached;
-}
 #endif
 static void logabs(const double *x, double *out, size_t n)
 {
 #if defined(__x86_64__) && defined(__GNUC__)
-    if (cpu_avx2()) {
+    if (nl_cpu_avx2()) {
         nl_estim_logabs_avx2(x, out, n);
         return;
     }

@@ -4,6 +4,7 @@
  * in tests/rng_spec.lua; moments and KS tests of the samplers there too. */
 #include "noiselab/rng.h"
 #include "rng_impl.h"
+#include "noiselab/vecmath.h"
 #include <math.h>
 #include <Random123/philox.h>
 
@@ -83,12 +84,7 @@ uint64_t nl_rng_below(nl_rng *g, uint64_t n)
  * are the same either way), advancing the counter past them. */
 static void blocks8(nl_rng *g, uint32_t out[32])
 {
-    static int has_avx2 = -1;
-    if (has_avx2 < 0) {
-        __builtin_cpu_init();
-        has_avx2 = __builtin_cpu_supports("avx2");
-    }
-    if (has_avx2) nl_philox8_avx2(g->seed, g->stream, g->counter, out);
+    if (nl_cpu_avx2()) nl_philox8_avx2(g->seed, g->stream, g->counter, out);
     else
         for (int i = 0; i < 8; i++) nl_philox_at(g->seed, g->stream, g->counter + (uint64_t)i, out + 4 * i);
     g->counter += 8;

@@ -29,6 +29,7 @@
 #include <string.h>
 #include "noiselab/stable.h"
 #include "stable_internal.h"
+#include "noiselab/vecmath.h"
 
 #ifndef M_PI
 #define M_PI 3.14159265358979323846
@@ -110,15 +111,6 @@ double nl_cms_one(const nl_cms_plan *p, double u1, double u2)
 
 #if defined(__x86_64__) && defined(__GNUC__)
 #define NL_HAVE_AVX2_PATH 1
-static int cpu_has_avx2(void)
-{
-    static int cached = -1;
-    if (cached < 0) {
-        __builtin_cpu_init();
-        cached = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
-    }
-    return cached;
-}
 #endif
 
 double nl_stable_rand(nl_rng *g, double alpha, double beta)
@@ -146,7 +138,7 @@ void nl_stable_fill(nl_rng *g, double alpha, double beta, double scale, double l
             u2[i] = u[2 * i + 1];
         }
 #ifdef NL_HAVE_AVX2_PATH
-        if (cpu_has_avx2()) {
+        if (nl_cpu_avx2()) {
             nl_cms_avx2(&p, u1, u2, out, m);
         } else
 #endif

@@ -10,16 +10,29 @@
 
 typedef enum { ISA_SCALAR, ISA_AVX2, ISA_AVX512 } isa_t;
 
-static isa_t detect(void)
+int nl_cpu_avx2(void)
 {
     static int cached = -1;
     if (cached < 0) {
         __builtin_cpu_init();
-        if (__builtin_cpu_supports("avx512f")) cached = ISA_AVX512;
-        else if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) cached = ISA_AVX2;
-        else cached = ISA_SCALAR;
+        cached = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
     }
-    return (isa_t)cached;
+    return cached;
+}
+
+int nl_cpu_avx512(void)
+{
+    static int cached = -1;
+    if (cached < 0) {
+        __builtin_cpu_init();
+        cached = __builtin_cpu_supports("avx512f");
+    }
+    return cached;
+}
+
+static isa_t detect(void)
+{
+    return nl_cpu_avx512() ? ISA_AVX512 : nl_cpu_avx2() ? ISA_AVX2 : ISA_SCALAR;
 }
 
 #define DISPATCH(NAME, T, FN, SCALAR)                                  \
