@@ -134,19 +134,39 @@ function M.complete(word)
 end
 
 --- help(f): signature and one-line summary of a noiselab function (or a module's contents).
+-- The Lua layer's rows (lua/noiselab/help.lua) are keyed by "module.name": find v's name.
+local function lua_help_row(v)
+  local rows = require "noiselab.help"
+  local nl = require "noiselab"
+  for _, m in ipairs(nl.modules) do
+    local ok, mod = pcall(function() return nl[m] end)
+    if ok and type(mod) == "table" then
+      for k, f in pairs(mod) do
+        if f == v and rows[m .. "." .. k] then return rows[m .. "." .. k] end
+      end
+      local mt = getmetatable(mod)
+      if mt and mt.__call == v and rows[m .. ".new"] then return rows[m .. ".new"] end
+    end
+  end
+end
+
 function M.help(v)
   local reg = debug.getregistry()["noiselab.help"] or {}
   local h = reg[v]
   if h then
     return string.format("%s\n  %s", h.signature, h.summary)
   end
+  local row = type(v) == "function" and lua_help_row(v)
+  if row then return string.format("%s\n  %s", row[1], row[2]) end
   if type(v) == "table" then
     local names = {}
     for k, x in pairs(keys_of(v, {})) do
       if is_identifier(k) and not k:match("^__") then
         local val = v[k]
         local row = reg[val]
-        names[#names + 1] = row and string.format("  %-16s %s", k, row.summary) or ("  " .. k)
+        local lrow = not row and type(val) == "function" and lua_help_row(val)
+        local summary = row and row.summary or (lrow and lrow[2])
+        names[#names + 1] = summary and string.format("  %-16s %s", k, summary) or ("  " .. k)
       end
     end
     table.sort(names)
