@@ -33,12 +33,18 @@ typedef struct nl_conv_geom {
 /* Fills Ho, Wo; NL_ERR_ARG if a size is non-positive or the window does not fit. */
 nl_status nl_conv_geom_init(nl_conv_geom *g);
 
+/* Whether nl_nn_linear_forward_* uses its wt scratch for this layer (f32, 16 <= out <= 64,
+ * in >= 96, AVX2 with FMA); otherwise wt may be NULL. */
+int nl_nn_linear_wants_scratch(nl_dtype dt, int64_t in, int64_t out);
+
 typedef enum { NL_TRUNC_NONE = 0, NL_TRUNC_NORM, NL_TRUNC_COORD } nl_trunc;
 typedef enum { NL_NOISE_GAUSSIAN = 0, NL_NOISE_STABLE, NL_NOISE_PARETO } nl_noise_kind;
 
 #define NL_NN_DECLARE(T, S)                                                                     \
-    /* y = x Wᵀ + b (b may be NULL); act applied in place afterwards (fused bias + ReLU). */   \
-    void nl_nn_linear_forward_##S(const T *x, T *y, const T *W, const T *b, int64_t n,         \
+    /* y = x Wᵀ + b (b may be NULL); act applied in place afterwards (fused bias + ReLU).     \
+     * wt: scratch of in·out entries (or NULL; see nl_nn_linear_wants_scratch) that lets the   \
+     * f32 kernel for narrow layers run without packing; equal to the GEMM up to rounding. */  \
+    void nl_nn_linear_forward_##S(const T *x, T *y, const T *W, const T *b, T *wt, int64_t n,  \
                                   int64_t in, int64_t out, nl_act act, double alpha);          \
     /* gx = gy W (if gx), gW += gyᵀ x, gb += Σ_rows gy (if gb). */                              \
     void nl_nn_linear_backward_##S(const T *x, const T *gy, T *gx, const T *W, T *gW, T *gb,   \

@@ -149,7 +149,7 @@ function Module:is_training() return self.training end
 -- Buffers are dropped by clone/type conversion (they are rebuilt on the next call).
 local BUFFERS = {output = true, gradInput = true, _cols = true, _gcols = true, _idx = true,
                  noise = true, _out = true, _gin = true, _flat = true, _tile_x = true,
-                 _tile_y = true, per_sample = true}
+                 _tile_y = true, per_sample = true, _wt = true}
 
 local function deepcopy(v, memo, convert)
   if type(v) ~= "table" then
@@ -358,7 +358,9 @@ function Linear:_describe()
 end
 
 function Linear:forward(x)
-  self.output = core.linear_forward(x, self.weight, self.bias, self.output, 0, 1, self._name)
+  -- _wt: scratch for Wᵀ used by the C kernel of narrow f32 layers (kept across calls)
+  self.output, self._wt = core.linear_forward(x, self.weight, self.bias, self.output, 0, 1,
+                                              self._name, self._wt)
   return self.output
 end
 

@@ -86,7 +86,25 @@ static void check_param(lua_State *L, const nl_tensor *p, nl_dtype dt, int64_t n
 
 /* ---- Linear ---------------------------------------------------------------------------- */
 
-/* linear_forward(x, W, b|nil, ybuf|nil, act, alpha, name) -> y */
+/* A scratch buffer of at least n reals of dtype dt: the raw userdata at arg if big enough,
+ * else a new one (pushed either way). */
+static void *raw_buffer(lua_State *L, int arg, int64_t n, nl_dtype dt)
+{
+    size_t need = (size_t)(n > 0 ? n : 1) * nl_dtype_size(dt);
+    if (lua_type(L, arg) == LUA_TUSERDATA && lua_rawlen(L, arg) >= need) {
+        if (lua_getmetatable(L, arg)) {
+            lua_pop(L, 1); /* a tensor or other object, not our raw buffer */
+        } else {
+            lua_pushvalue(L, arg);
+            return lua_touserdata(L, -1);
+        }
+    }
+    return lua_newuserdatauv(L, need, 0);
+}
+
+/* linear_forward(x, W, b|nil, ybuf|nil, act, alpha, name [, wtbuf]) -> y, wt
+ * wt: the layer's scratch for Wᵀ (a raw userdata, kept by the layer and passed back), or nil
+ * when the layer's shape does not use one. */
 static int l_linear_forward(lua_State *L)
 {
     nl_tensor *W = nlL_checktensor(L, 2);
@@ -103,11 +121,18 @@ static int l_linear_forward(lua_State *L)
     const nl_tensor *x = nn_input(L, 1, W->dtype, name, "input");
     int64_t n = x->shape[0], ys[2] = {n, out};
     nl_tensor *y = nn_buffer(L, 4, W->dtype, 2, ys);
-    if (W->dtype == NL_F32)
-        nl_nn_linear_forward_f32(F32(x), F32(y), F32(W), OPT32(b), n, in, out, (nl_act)act, alpha);
+    void *wt = NULL;
+    if (nl_nn_linear_wants_scratch(W->dtype, in, out))
+        wt = raw_buffer(L, 8, in * out, W->dtype);
     else
-        nl_nn_linear_forward_f64(F64(x), F64(y), F64(W), OPT64(b), n, in, out, (nl_act)act, alpha);
-    return 1;
+        lua_pushnil(L);
+    if (W->dtype == NL_F32)
+        nl_nn_linear_forward_f32(F32(x), F32(y), F32(W), OPT32(b), (float *)wt, n, in, out,
+                                 (nl_act)act, alpha);
+    else
+        nl_nn_linear_forward_f64(F64(x), F64(y), F64(W), OPT64(b), (double *)wt, n, in, out,
+                                 (nl_act)act, alpha);
+    return 2;
 }
 
 /* linear_backward(x, gy, W, gW, gb|nil, gxbuf|nil|false, name) -> gx | nothing */
@@ -897,7 +922,7 @@ static const luaL_Reg funcs[] = {
     {NULL, NULL}};
 
 static const nlL_help help[] = {
-    {"linear_forward", "(x, W, b|nil, ybuf, act, alpha, name) -> y", "y = x Wᵀ + b (+ fused activation)"},
+    {"linear_forward", "(x, W, b|nil, ybuf, act, alpha, name [, wtbuf]) -> y, wt", "y = x Wᵀ + b (+ fused activation)"},
     {"linear_backward", "(x, gy, W, gW, gb|nil, gxbuf|false, name) -> gx", "Linear backward; accumulates gW, gb"},
     {"act_forward", "(kind, x, ybuf, alpha, name) -> y", "elementwise activation (1 ReLU, 2 Tanh, 3 Sigmoid, 4 ELU)"},
     {"act_backward", "(kind, x, y, gy, gxbuf, alpha, name) -> gx", "activation backward"},
