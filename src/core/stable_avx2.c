@@ -8,6 +8,7 @@
 #if defined(__x86_64__) && defined(__GNUC__)
 #pragma GCC target("avx2,fma")
 #include <immintrin.h>
+#include <float.h>
 #include <math.h>
 #include <sleef.h>
 #include "stable_internal.h"
@@ -75,5 +76,83 @@ void nl_cms_avx2(const nl_cms_plan *p, const double *u1, const double *u2, doubl
         _mm256_storeu_pd(out + i, _mm256_fmadd_pd(scale, x, shift));
     }
     for (; i < n; i++) out[i] = p->scale * nl_cms_one(p, u1[i], u2[i]) + p->shift;
+}
+
+/* Nolan's integrand (stable_dist.c: side_lg and side_integrand, the same formulas) four nodes at
+ * a time, α ≠ 1.  SLEEF's 1-ulp functions throughout: log g is multiplied by α/(α−1), so the
+ * 3.5-ulp variants would cost digits near α = 1.  Blends replace the scalar code's per-node
+ * branches (N/D form of log R near α = 1, clamps at DBL_MIN, non-finite values → 0). */
+static inline __m256d vsel(__m256d mask, __m256d yes, __m256d no)
+{
+    return _mm256_blendv_pd(no, yes, mask);
+}
+
+void nl_side_integrand_avx2(const nl_side *S, const double *s, double *out, size_t n)
+{
+    const __m256d al = _mm256_set1_pd(S->alpha), om = _mm256_set1_pd(S->om);
+    const __m256d tiny = _mm256_set1_pd(DBL_MIN), zero = _mm256_setzero_pd();
+    const __m256d lh = _mm256_set1_pd(S->loghyp), ltmh = _mm256_set1_pd(S->lt - S->loghyp);
+    const __m256d ex = _mm256_set1_pd(S->ex), absmask = _mm256_castsi256_pd(_mm256_set1_epi64x(0x7fffffffffffffffLL));
+    const __m256d inf = _mm256_set1_pd(INFINITY);
+    const int pos0 = S->theta0 >= 0, far = S->alpha * S->w > 0.5 * M_PI;
+    const __m256d c0 = _mm256_set1_pd(S->c0), w = _mm256_set1_pd(S->w), e0 = _mm256_set1_pd(S->e0);
+    const __m256d aw = _mm256_set1_pd(S->alpha * S->w), th0 = _mm256_set1_pd(S->theta0);
+    const __m256d pi2 = _mm256_set1_pd(0.5 * M_PI);
+    for (size_t i = 0; i < n; i += 4) {
+        /* a last partial vector repeats its last node (the extra lanes are dropped) */
+        double pad[4];
+        const double *si = s + i;
+        if (i + 4 > n) {
+            for (size_t k = 0; k < 4; k++) pad[k] = s[i + k < n ? i + k : n - 1];
+            si = pad;
+        }
+        __m256d sv = _mm256_loadu_pd(si), u = Sleef_expd4_u10avx2(sv), th, cth, sD, ct;
+        if (S->mode == 0) {
+            th = _mm256_sub_pd(u, th0);
+            cth = Sleef_sind4_u10avx2(pos0 ? _mm256_add_pd(c0, u) : _mm256_sub_pd(w, u));
+            sD = Sleef_sind4_u10avx2(_mm256_mul_pd(al, u));
+            ct = Sleef_sind4_u10avx2(pos0 ? _mm256_fmadd_pd(om, u, c0) : _mm256_fnmadd_pd(om, u, w));
+        } else {
+            th = _mm256_sub_pd(pi2, u);
+            cth = Sleef_sind4_u10avx2(u);
+            sD = Sleef_sind4_u10avx2(far ? _mm256_fmadd_pd(al, u, e0) : _mm256_fnmadd_pd(al, u, aw));
+            ct = Sleef_sind4_u10avx2(far ? _mm256_fnmadd_pd(om, u, e0) : _mm256_fmadd_pd(om, u, aw));
+        }
+        ct = _mm256_max_pd(ct, tiny);
+        cth = _mm256_max_pd(cth, tiny);
+        sD = _mm256_max_pd(sD, tiny);
+        /* log R and log(cos((1−α)θ − atan τ)/cos θ), two logarithms of ratios (each ratio is
+         * exact to half an ulp, so as accurate as differences of three logarithms) */
+        __m256d lr = _mm256_add_pd(ltmh, Sleef_logd4_u10avx2(_mm256_div_pd(cth, sD)));
+        if (S->near1) {
+            __m256d a1 = _mm256_mul_pd(_mm256_set1_pd(S->z0), cth);
+            __m256d a2 = Sleef_sind4_u10avx2(_mm256_mul_pd(al, th));
+            __m256d a3 = _mm256_mul_pd(
+                _mm256_mul_pd(_mm256_set1_pd(2.0 * S->tau),
+                              Sleef_sind4_u10avx2(_mm256_mul_pd(_mm256_set1_pd(0.5 * (1.0 + S->alpha)), th))),
+                Sleef_sind4_u10avx2(_mm256_mul_pd(_mm256_set1_pd(-0.5 * S->om), th)));
+            __m256d D = _mm256_mul_pd(_mm256_set1_pd(S->hyp), sD);
+            __m256d r = _mm256_div_pd(_mm256_add_pd(_mm256_sub_pd(a1, a2), a3), D);
+            __m256d size = _mm256_add_pd(_mm256_add_pd(_mm256_and_pd(a1, absmask), _mm256_and_pd(a2, absmask)),
+                                         _mm256_and_pd(a3, absmask));
+            __m256d nd = _mm256_and_pd(_mm256_cmp_pd(_mm256_and_pd(r, absmask), _mm256_set1_pd(0.5), _CMP_LT_OQ),
+                                       _mm256_cmp_pd(size, D, _CMP_LT_OQ));
+            if (_mm256_movemask_pd(nd)) lr = vsel(nd, Sleef_log1pd4_u10avx2(r), lr);
+        }
+        __m256d lg = _mm256_add_pd(_mm256_fmadd_pd(ex, lr, lh), Sleef_logd4_u10avx2(_mm256_div_pd(ct, cth)));
+        __m256d g = Sleef_expd4_u10avx2(lg), v;
+        if (S->kind == 0) v = Sleef_expd4_u10avx2(_mm256_sub_pd(lg, g));
+        else if (S->kind == 1) v = Sleef_expd4_u10avx2(_mm256_sub_pd(zero, g));
+        else v = _mm256_sub_pd(zero, Sleef_expm1d4_u10avx2(_mm256_sub_pd(zero, g)));
+        /* finite v, u > 0: else 0 (NaN compares false) */
+        __m256d ok = _mm256_and_pd(_mm256_cmp_pd(_mm256_and_pd(v, absmask), inf, _CMP_LT_OQ),
+                                   _mm256_cmp_pd(u, zero, _CMP_GT_OQ));
+        __m256d res = _mm256_and_pd(ok, _mm256_mul_pd(v, u));
+        if (i + 4 <= n) _mm256_storeu_pd(out + i, res);
+        else {
+            _mm256_storeu_pd(pad, res);
+            for (size_t k = 0; i + k < n; k++) out[i + k] = pad[k];
+        }
+    }
 }
 #endif

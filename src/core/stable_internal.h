@@ -1,4 +1,5 @@
-/* Internal to the stable_*.c files: the per-(α, β, param) constants of the CMS sampler. */
+/* Internal to the stable_*.c files: the per-(α, β, param) constants of the CMS sampler, and
+ * the per-(α, β, x) state of Nolan's integrand (stable_dist.c, stable_avx2.c). */
 #ifndef NOISELAB_STABLE_INTERNAL_H
 #define NOISELAB_STABLE_INTERNAL_H
 #include <stddef.h>
@@ -24,4 +25,21 @@ void nl_cms_plan_init(nl_cms_plan *p, double alpha, double beta, double scale, d
 double nl_cms_one(const nl_cms_plan *p, double u1, double u2);
 /* out[i] = scale·X(u1[i], u2[i]) + shift; AVX2 + SLEEF.  Only call if the CPU has AVX2+FMA. */
 void nl_cms_avx2(const nl_cms_plan *p, const double *u1, const double *u2, double *out, size_t n);
+
+/* Nolan's integrand for one standard law (α, β) on the side t = x − ζ > 0 (see stable_dist.c). */
+typedef struct nl_side {
+    double alpha, beta;
+    int a1;            /* α == 1 */
+    int inc;           /* g increases with ψ (α ≤ 1) */
+    int near1;         /* use the N/D form of log R */
+    double tau, at, theta0, w, c0, e0, hyp, loghyp, om, ex;
+    double t, lt, z0;  /* t = x − ζ > 0 and the S0 coordinate */
+    double xb;         /* α = 1: −πx/(2β) + log(2/π) */
+    int mode;          /* 0: ψ from −θ0, 1: φ from π/2 */
+    int kind;          /* integrand: 0 g e^{−g}; 1 e^{−g}; 2 −expm1(−g) */
+} nl_side;
+
+/* out[i] = the integrand at s[i] (u = e^s from the mode's endpoint), α ≠ 1; AVX2 + SLEEF.
+ * Only call if the CPU has AVX2+FMA. */
+void nl_side_integrand_avx2(const nl_side *S, const double *s, double *out, size_t n);
 #endif
