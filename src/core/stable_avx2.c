@@ -140,18 +140,22 @@ void nl_side_integrand_avx2(const nl_side *S, const double *s, double *out, size
             if (_mm256_movemask_pd(nd)) lr = vsel(nd, Sleef_log1pd4_u10avx2(r), lr);
         }
         __m256d lg = _mm256_add_pd(_mm256_fmadd_pd(ex, lr, lh), Sleef_logd4_u10avx2(_mm256_div_pd(ct, cth)));
-        __m256d g = Sleef_expd4_u10avx2(lg), v;
-        if (S->kind == 0) v = Sleef_expd4_u10avx2(_mm256_sub_pd(lg, g));
-        else if (S->kind == 1) v = Sleef_expd4_u10avx2(_mm256_sub_pd(zero, g));
-        else v = _mm256_sub_pd(zero, Sleef_expm1d4_u10avx2(_mm256_sub_pd(zero, g)));
-        /* finite v, u > 0: else 0 (NaN compares false) */
-        __m256d ok = _mm256_and_pd(_mm256_cmp_pd(_mm256_and_pd(v, absmask), inf, _CMP_LT_OQ),
-                                   _mm256_cmp_pd(u, zero, _CMP_GT_OQ));
-        __m256d res = _mm256_and_pd(ok, _mm256_mul_pd(v, u));
-        if (i + 4 <= n) _mm256_storeu_pd(out + i, res);
-        else {
-            _mm256_storeu_pd(pad, res);
-            for (size_t k = 0; i + k < n; k++) out[i + k] = pad[k];
+        __m256d g = Sleef_expd4_u10avx2(lg), v[3];
+        /* finite values where u > 0, else 0 (NaN compares false) */
+        __m256d upos = _mm256_cmp_pd(u, zero, _CMP_GT_OQ);
+        if (S->kinds & 2) v[1] = Sleef_expd4_u10avx2(_mm256_sub_pd(zero, g));
+        if (S->kinds & 1) /* g e^{−g}: reuse e^{−g} when it is computed anyway */
+            v[0] = (S->kinds & 2) ? _mm256_mul_pd(g, v[1]) : Sleef_expd4_u10avx2(_mm256_sub_pd(lg, g));
+        if (S->kinds & 4) v[2] = _mm256_sub_pd(zero, Sleef_expm1d4_u10avx2(_mm256_sub_pd(zero, g)));
+        for (int k = 0; k < 3; k++) {
+            if (!(S->kinds >> k & 1)) continue;
+            __m256d ok = _mm256_and_pd(_mm256_cmp_pd(_mm256_and_pd(v[k], absmask), inf, _CMP_LT_OQ), upos);
+            __m256d res = _mm256_and_pd(ok, _mm256_mul_pd(v[k], u));
+            if (i + 4 <= n) _mm256_storeu_pd(out + k * n + i, res);
+            else {
+                _mm256_storeu_pd(pad, res);
+                for (size_t j = 0; i + j < n; j++) out[k * n + i + j] = pad[j];
+            }
         }
     }
 }

@@ -160,20 +160,22 @@ static double side_lg(const side *S, double u)
     return S->ex * lr + S->loghyp + log(ct / cth);
 }
 
-/* The integrand in s = log u, times the Jacobian u: g e^{−g} = e^{lg − g} (one exponential, and
- * as accurate: the condition number of e^{−g} is g either way), e^{−g} or −expm1(−g). */
-static double side_integrand(const side *S, double s)
+/* The integrands in s = log u, times the Jacobian u, of the kinds in S->kinds (bit k):
+ * 0: g e^{−g} = e^{lg − g} (one exponential, and as accurate: the condition number of e^{−g} is g
+ * either way), 1: e^{−g}, 2: −expm1(−g).  They share g, so the pdf and a tail probability cost
+ * one pass.  v[k] is set for the requested kinds. */
+static void side_integrand(const side *S, double s, double v[3])
 {
-    double u = exp(s);
-    if (!(u > 0.0)) return 0.0;
-    double lg = side_lg(S, u), g = exp(lg), v;
-    if (S->kind == 0) v = exp(lg - g);
-    else if (S->kind == 1) v = exp(-g);
-    else v = -expm1(-g);
-    return isfinite(v) ? v * u : 0.0;
+    double u = exp(s), lg = u > 0.0 ? side_lg(S, u) : 0.0, g = exp(lg);
+    for (int k = 0; k < 3; k++) {
+        if (!(S->kinds >> k & 1)) continue;
+        double t = k == 0 ? exp(lg - g) : k == 1 ? exp(-g) : -expm1(-g);
+        v[k] = isfinite(t) && u > 0.0 ? t * u : 0.0;
+    }
 }
 
-/* out[i] = integrand(s[i]): four lanes at a time with SLEEF when the CPU has AVX2 (α ≠ 1). */
+/* out[k·n + i] = integrand k at s[i]: four lanes at a time with SLEEF when the CPU has AVX2
+ * (α ≠ 1). */
 static void side_integrand_n(const side *S, const double *s, double *out, size_t n)
 {
 #if defined(__x86_64__) && defined(__GNUC__)
@@ -182,7 +184,12 @@ static void side_integrand_n(const side *S, const double *s, double *out, size_t
         return;
     }
 #endif
-    for (size_t i = 0; i < n; i++) out[i] = side_integrand(S, s[i]);
+    for (size_t i = 0; i < n; i++) {
+        double v[3];
+        side_integrand(S, s[i], v);
+        for (int k = 0; k < 3; k++)
+            if (S->kinds >> k & 1) out[k * n + i] = v[k];
+    }
 }
 
 /* ψ-mode is chosen iff the peak lies in the lower half of (−θ0, π/2). */
@@ -263,34 +270,67 @@ static int gl_rule_init(gl_rule *r, int n)
     return 0;
 }
 
-static double gl_apply(const gl_rule *r, const side *S, double a, double b)
+/* res[k] = the rule's estimate of ∫_a^b of each requested integrand k. */
+static void gl_apply(const gl_rule *r, const side *S, double a, double b, double res[3])
 {
-    double c = 0.5 * (a + b), h = 0.5 * (b - a), sv[20], fv[20], sum = 0.0;
-    for (int i = 0; i < r->n; i++) sv[i] = c + h * r->x[i];
-    side_integrand_n(S, sv, fv, (size_t)r->n);
-    for (int i = 0; i < r->n; i++) sum += r->w[i] * fv[i];
-    return h * sum;
+    double c = 0.5 * (a + b), h = 0.5 * (b - a), sv[20], fv[3 * 20];
+    size_t n = (size_t)r->n;
+    for (size_t i = 0; i < n; i++) sv[i] = c + h * r->x[i];
+    side_integrand_n(S, sv, fv, n);
+    for (int k = 0; k < 3; k++) {
+        if (!(S->kinds >> k & 1)) continue;
+        double sum = 0.0;
+        for (size_t i = 0; i < n; i++) sum += r->w[i] * fv[k * n + i];
+        res[k] = h * sum;
+    }
 }
 
-static double adapt(const side *S, double a, double b, double g10, double tolabs, int depth)
+/* Adds ∫_a^b of each requested integrand to acc.  A piece is done when every integrand is
+ * negligible there (|G10| ≤ 1e−2 of its tolerance) or G20 agrees with G10 to rel of itself or to
+ * the absolute tolerance; else it is bisected. */
+static void adapt(const side *S, double a, double b, const double g10[3], double rel,
+                  const double tolabs[3], int depth, double acc[3])
 {
-    if (fabs(g10) <= 1e-2 * tolabs) return g10; /* negligible piece: no error estimate needed */
-    double g20 = gl_apply(&tl_g20, S, a, b);
-    if (fabs(g20 - g10) <= 1e-9 * fabs(g20) + tolabs || depth >= 14) return g20;
-    double m = 0.5 * (a + b);
-    double l = gl_apply(&tl_g10, S, a, m), r = gl_apply(&tl_g10, S, m, b);
-    return adapt(S, a, m, l, 0.5 * tolabs, depth + 1) + adapt(S, m, b, r, 0.5 * tolabs, depth + 1);
+    int need = 0, ok = 1;
+    for (int k = 0; k < 3; k++)
+        if ((S->kinds >> k & 1) && fabs(g10[k]) > 1e-2 * tolabs[k]) need = 1;
+    double g20[3];
+    if (need) {
+        gl_apply(&tl_g20, S, a, b, g20);
+        for (int k = 0; k < 3; k++)
+            if ((S->kinds >> k & 1) && fabs(g20[k] - g10[k]) > rel * fabs(g20[k]) + tolabs[k]) ok = 0;
+    }
+    if (!need || ok || depth >= 14) {
+        for (int k = 0; k < 3; k++)
+            if (S->kinds >> k & 1) acc[k] += need ? g20[k] : g10[k];
+        return;
+    }
+    double m = 0.5 * (a + b), l[3], r[3], half[3];
+    gl_apply(&tl_g10, S, a, m, l);
+    gl_apply(&tl_g10, S, m, b, r);
+    for (int k = 0; k < 3; k++) half[k] = 0.5 * tolabs[k];
+    adapt(S, a, m, l, rel, half, depth + 1, acc);
+    adapt(S, m, b, r, rel, half, depth + 1, acc);
 }
 
-/* ∫ over the whole θ-interval of the chosen integrand.  The half of the interval holding the
- * peak is integrated in s = log u of the current mode with breakpoints at the peak ± 2^k/slope;
- * the other half in s = log(distance from the other end), because both ends can carry
- * algebraic singularities (g ~ u^p): in log variables they become smooth exponentials. */
-static double side_integrate(side *S, double sstar, double slope, int kind)
+/* ∫ over the whole θ-interval of the requested integrands (bit set kinds), into res[k].  The
+ * half of the interval holding the peak is integrated in s = log u of the current mode with
+ * breakpoints at the peak ± 2^k/slope; the other half in s = log(distance from the other end),
+ * because both ends can carry algebraic singularities (g ~ u^p): in log variables they become
+ * smooth exponentials.  Tolerances (measured on the reference grid, tests/reference/): G20 and
+ * G10 agreeing to 1e−9 of the piece or to 1e−11 of the whole integral over the piece count keeps
+ * every reference point within its target.  Lower levels, for the search stages of the quantile:
+ * ROUGH (1e−4, 1e−7) gives ~1e−7 relative, CRUDE (the G10 pieces, no refinement) ~1e−4 typically
+ * and a few 10 % at worst. */
+enum { ACCURATE, ROUGH, CRUDE };
+static void side_integrate(side *S, double sstar, double slope, int kinds, int level, double res[3])
 {
-    S->kind = kind;
-    if (!tl_g20.n && (gl_rule_init(&tl_g10, 10) || gl_rule_init(&tl_g20, 20)))
-        return NAN; /* out of memory: callers map NaN through */
+    S->kinds = kinds;
+    for (int k = 0; k < 3; k++) res[k] = 0.0;
+    if (!tl_g20.n && (gl_rule_init(&tl_g10, 10) || gl_rule_init(&tl_g20, 20))) {
+        for (int k = 0; k < 3; k++) res[k] = NAN; /* out of memory: callers map NaN through */
+        return;
+    }
     const int mode0 = S->mode;
     double shalf = log(0.5 * S->w);
     double slo = sstar - 45.0 / (slope < 1.0 ? slope : 1.0) - 40.0;
@@ -306,16 +346,27 @@ static double side_integrate(side *S, double sstar, double slope, int kind)
     if (shalf > pa[na - 1]) pa[na++] = shalf;
     static const double d[] = {45, 12, 3, 0.5, 0};
     for (size_t i = 0; i < sizeof d / sizeof d[0]; i++) pb[nb++] = shalf - d[i];
-    double piece_a[40], piece_b[16], total = 0.0;
-    for (int i = 0; i + 1 < na; i++) total += fabs(piece_a[i] = gl_apply(&tl_g10, S, pa[i], pa[i + 1]));
+    double piece_a[40][3], piece_b[16][3], total[3] = {0, 0, 0}, tol[3];
+    for (int i = 0; i + 1 < na; i++) gl_apply(&tl_g10, S, pa[i], pa[i + 1], piece_a[i]);
     S->mode = !mode0;
-    for (int i = 0; i + 1 < nb; i++) total += fabs(piece_b[i] = gl_apply(&tl_g10, S, pb[i], pb[i + 1]));
-    double tol = 1e-11 * total / (na + nb);
-    double res = 0.0;
-    for (int i = 0; i + 1 < nb; i++) res += adapt(S, pb[i], pb[i + 1], piece_b[i], tol, 0);
+    for (int i = 0; i + 1 < nb; i++) gl_apply(&tl_g10, S, pb[i], pb[i + 1], piece_b[i]);
+    for (int k = 0; k < 3; k++) {
+        if (!(kinds >> k & 1)) continue;
+        for (int i = 0; i + 1 < na; i++) total[k] += fabs(piece_a[i][k]);
+        for (int i = 0; i + 1 < nb; i++) total[k] += fabs(piece_b[i][k]);
+        tol[k] = (level == ROUGH ? 1e-7 : 1e-11) * total[k] / (na + nb);
+        if (level == CRUDE) {
+            for (int i = 0; i + 1 < na; i++) res[k] += piece_a[i][k];
+            for (int i = 0; i + 1 < nb; i++) res[k] += piece_b[i][k];
+        }
+    }
     S->mode = mode0;
-    for (int i = 0; i + 1 < na; i++) res += adapt(S, pa[i], pa[i + 1], piece_a[i], tol, 0);
-    return res;
+    if (level == CRUDE) return;
+    double rel = level == ROUGH ? 1e-4 : 1e-9;
+    S->mode = !mode0;
+    for (int i = 0; i + 1 < nb; i++) adapt(S, pb[i], pb[i + 1], piece_b[i], rel, tol, 0, res);
+    S->mode = mode0;
+    for (int i = 0; i + 1 < na; i++) adapt(S, pa[i], pa[i + 1], piece_a[i], rel, tol, 0, res);
 }
 
 /* The three integrals share one peak search: compute what is asked. */
@@ -323,15 +374,26 @@ typedef struct stdres {
     double pdf, cdf, sf;
 } stdres;
 
-enum { W_PDF = 1, W_CDF = 2, W_SF = 4 };
+/* W_ROUGH, W_CRUDE: the integrals at a lower level (see side_integrate). */
+enum { W_PDF = 1, W_CDF = 2, W_SF = 4, W_ROUGH = 8, W_CRUDE = 16 };
+
+static int what_level(int what)
+{
+    return (what & W_CRUDE) ? CRUDE : (what & W_ROUGH) ? ROUGH : ACCURATE;
+}
+
+/* The request for the mirrored law f(x; α, β) = f(−x; α, −β): cdf and sf swap. */
+static int reflect_what(int what)
+{
+    return (what & ~(W_CDF | W_SF)) | ((what & W_CDF) ? W_SF : 0) | ((what & W_SF) ? W_CDF : 0);
+}
 
 /* Standard S0 law (α ≠ 1), z0 given with t = z0 + τ (t passed separately for accuracy). */
 static void std_eval_a(double alpha, double beta, double z0, double t, int what, stdres *r)
 {
     if (t < 0) {
         stdres q;
-        std_eval_a(alpha, -beta, -z0, -t, (what & W_PDF) | ((what & W_CDF) ? W_SF : 0) |
-                   ((what & W_SF) ? W_CDF : 0), &q);
+        std_eval_a(alpha, -beta, -z0, -t, reflect_what(what), &q);
         r->pdf = q.pdf;
         r->cdf = q.sf;
         r->sf = q.cdf;
@@ -357,13 +419,17 @@ static void std_eval_a(double alpha, double beta, double z0, double t, int what,
     S.z0 = z0;
     side_choose_mode(&S);
     double slope, sstar = side_peak(&S, &slope);
+    /* kind 1 (∫e^{−g}) is the small tail: the cdf for α < 1, the sf for α > 1 */
+    int want_e = what & (alpha < 1.0 ? W_CDF : W_SF), want_m = what & (alpha < 1.0 ? W_SF : W_CDF);
+    double I[3];
+    side_integrate(&S, sstar, slope, ((what & W_PDF) ? 1 : 0) | (want_e ? 2 : 0) | (want_m ? 4 : 0),
+                   what_level(what), I);
     if (what & W_PDF) {
         double omt = fabs(S.om) * t; /* t is exact to the input's digits (long double) */
-        r->pdf = alpha / (M_PI * omt) * side_integrate(&S, sstar, slope, 0);
+        r->pdf = alpha / (M_PI * omt) * I[0];
     }
     if (what & (W_CDF | W_SF)) {
-        double ie = (what & (alpha < 1.0 ? W_CDF : W_SF)) ? side_integrate(&S, sstar, slope, 1) : 0;
-        double im = (what & (alpha < 1.0 ? W_SF : W_CDF)) ? side_integrate(&S, sstar, slope, 2) : 0;
+        double ie = I[1], im = I[2];
         if (alpha < 1.0) {
             r->cdf = (S.c0 + ie) / M_PI;
             r->sf = im / M_PI;
@@ -381,8 +447,7 @@ static void std_eval_1(double beta, double x, int what, stdres *r)
 {
     if (beta < 0) {
         stdres q;
-        std_eval_1(-beta, -x, (what & W_PDF) | ((what & W_CDF) ? W_SF : 0) |
-                   ((what & W_SF) ? W_CDF : 0), &q);
+        std_eval_1(-beta, -x, reflect_what(what), &q);
         r->pdf = q.pdf, r->cdf = q.sf, r->sf = q.cdf;
         return;
     }
@@ -391,9 +456,13 @@ static void std_eval_1(double beta, double x, int what, stdres *r)
     S.xb = -M_PI * x / (2.0 * beta) + log(2.0 / M_PI);
     side_choose_mode(&S);
     double slope, sstar = side_peak(&S, &slope);
-    if (what & W_PDF) r->pdf = side_integrate(&S, sstar, slope, 0) / (2.0 * beta);
-    if (what & W_CDF) r->cdf = side_integrate(&S, sstar, slope, 1) / M_PI;
-    if (what & W_SF) r->sf = side_integrate(&S, sstar, slope, 2) / M_PI;
+    double I[3];
+    side_integrate(&S, sstar, slope,
+                   ((what & W_PDF) ? 1 : 0) | ((what & W_CDF) ? 2 : 0) | ((what & W_SF) ? 4 : 0),
+                   what_level(what), I);
+    r->pdf = I[0] / (2.0 * beta);
+    r->cdf = I[1] / M_PI;
+    r->sf = I[2] / M_PI;
 }
 
 /* ---------------------------------------------------------------------------------------- */
@@ -557,8 +626,21 @@ double nl_stable_var(const nl_stable *d)
 
 /* ---------------------------------------------------------------------------------------- */
 /* Quantiles: safeguarded Newton on h(x) = log P(x) − log p (P = cdf or sf), with a bracket kept
- * in y = asinh((x − μ0)/σ) so that bisection steps are geometric in the tails.  The pdf and the
- * tail probability come from one peak search per iterate. */
+ * in y = asinh((x − μ0)/σ) so that bisection and expansion steps are geometric in the tails.
+ * Start: in a tail, the power law P ≈ C_α (1 ± β) (σ/|x − μ1|)^α, C_α = Γ(α) sin(πα/2)/π
+ * (Samorodnitsky & Taqqu 1994, Prop. 1.2.15); else μ0.  Three stages of integral accuracy (crude,
+ * rough, accurate: see side_integrate and qsolve), the last one run until the step is below 1e−9
+ * of x: the error after a Newton step dx is ~ (f′/2f)·dx², so that last iterate is good to ~1e−15.
+ * pdf and P of an iterate are one pass over the integrand. */
+static double qstart(const nl_stable *d, double p, int right_tail)
+{
+    double a = d->alpha, coef = right_tail ? 1.0 + d->beta : 1.0 - d->beta;
+    if (a < 2.0 && p < 0.05 && coef > 0.0) {
+        double z = d->scale * pow(gsl_sf_gamma(a) * sin(0.5 * M_PI * a) / M_PI * coef / p, 1.0 / a);
+        return right_tail ? d->loc1 + z : d->loc1 - z;
+    }
+    return d->loc0;
+}
 
 static double qsolve(const nl_stable *d, double p, int upper)
 {
@@ -567,62 +649,56 @@ static double qsolve(const nl_stable *d, double p, int upper)
     if (!(p >= 0.0 && p <= 1.0)) return NAN;
     if (p == 0.0) return upper ? hi_x : lo_x;
     if (p == 1.0) return upper ? lo_x : hi_x;
-    const double c = d->loc0, s = d->scale;
-    int what = upper ? W_SF : W_CDF;
-    /* P is decreasing in x for the sf, increasing for the cdf; flip to "increasing" g(x) */
-    double lp = log(p);
-#define PVAL(r) (upper ? (r).sf : (r).cdf)
-    /* bracket in y */
-    double yl = isfinite(lo_x) ? asinh((lo_x - c) / s) : -1.0;
-    double yh = isfinite(hi_x) ? asinh((hi_x - c) / s) : 1.0;
-    stdres r;
-    /* make [yl, yh] bracket: P(yl) vs p and P(yh) vs p on the right sides */
+    const double c = d->loc0, s = d->scale, lp = log(p);
     const double YMAX = asinh(DBL_MAX / (fabs(c) / s + 1.0) / 2.0);
-    if (!isfinite(lo_x)) {
-        for (;;) {
-            double x = c + s * sinh(yl);
-            eval(d, x, what, &r);
-            double P = PVAL(r);
-            if (upper ? P > p : P < p) break;
-            if (yl <= -YMAX) return upper ? INFINITY : -INFINITY; /* beyond the doubles */
-            yl = fmax(2.0 * yl - 1.0, -YMAX);
+    const double yl0 = isfinite(lo_x) ? asinh((lo_x - c) / s) : -INFINITY;
+    const double yh0 = isfinite(hi_x) ? asinh((hi_x - c) / s) : INFINITY;
+    double yl = yl0, yh = yh0;
+    double x = qstart(d, p, upper), y = asinh((x - c) / s);
+    if (!(y > yl && y < yh)) y = isfinite(yl) ? yl + 1.0 : yh - 1.0, x = c + s * sinh(y);
+    /* stage 0: crude integrals until the step is below 1e−3 of x; 1: rough, 1e−6; 2: accurate,
+     * 1e−9, then done.  A stage change reopens the bracket (the cheaper P may misplace it). */
+    static const int stage_what[3] = {W_CRUDE, W_ROUGH, 0};
+    static const double stage_step[3] = {1e-3, 1e-6, 1e-9};
+    int stage = 0, stage_it = 0;
+    stdres r;
+    for (int it = 0; it < 200; it++, stage_it++) {
+        if (stage < 2 && stage_it >= 30) stage++, stage_it = 0, yl = yl0, yh = yh0;
+        eval(d, x, (upper ? W_SF : W_CDF) | W_PDF | stage_what[stage], &r);
+        double P = upper ? r.sf : r.cdf, f = r.pdf, h = log(P) - lp;
+        if (P == p) {
+            if (stage == 2) return x;
+            stage++, stage_it = 0, yl = yl0, yh = yh0;
+            continue;
         }
-    }
-    if (!isfinite(hi_x)) {
-        for (;;) {
-            double x = c + s * sinh(yh);
-            eval(d, x, what, &r);
-            double P = PVAL(r);
-            if (upper ? P < p : P > p) break;
-            if (yh >= YMAX) return upper ? -INFINITY : INFINITY;
-            yh = fmin(2.0 * yh + 1.0, YMAX);
-        }
-    }
-    double y = 0.5 * (yl + yh);
-    if (yl < 0 && yh > 0) y = 0.0;
-    double x = c + s * sinh(y);
-    for (int it = 0; it < 200; it++) {
-        eval(d, x, what | W_PDF, &r);
-        double P = PVAL(r), f = r.pdf;
-        double h = log(P) - lp;
-        /* update bracket (in "increasing" orientation: cdf increases, sf decreases) */
-        int above = upper ? (P < p) : (P > p); /* x is to the right of the root */
-        if (P == p) return x;
-        if (above) yh = y; else yl = y;
+        /* bracket: cdf increases in x, sf decreases */
+        if (upper ? (P < p) : (P > p)) yh = y;
+        else yl = y;
         double xn = NAN;
         if (f > 0 && isfinite(h) && P > 0) {
             double dx = -h * P / f; /* Newton on log P */
             if (upper) dx = -dx;
             xn = x + dx;
-            if (fabs(dx) <= 4e-15 * fabs(x) + 1e-300) return xn;
+            if (fabs(dx) <= stage_step[stage] * fabs(x) + 1e-30 * s) {
+                if (stage == 2) return xn;
+                stage++, stage_it = 0, yl = yl0, yh = yh0;
+            }
         }
         double yn = isfinite(xn) ? asinh((xn - c) / s) : NAN;
-        if (!(yn > yl && yn < yh)) yn = 0.5 * (yl + yh);
-        if (yh - yl < 1e-15 * (fabs(yl) + fabs(yh))) return c + s * sinh(0.5 * (yl + yh));
+        if (!(yn > yl && yn < yh)) {
+            if (isfinite(yl) && isfinite(yh)) yn = 0.5 * (yl + yh);
+            else if (isfinite(yl)) { /* the root is right of yl: expand geometrically */
+                if (yl >= YMAX) return INFINITY;
+                yn = fmin(yl + fmax(1.0, fabs(yl)), YMAX);
+            } else {
+                if (yh <= -YMAX) return -INFINITY;
+                yn = fmax(yh - fmax(1.0, fabs(yh)), -YMAX);
+            }
+        }
+        if (stage == 2 && yh - yl < 1e-15 * (fabs(yl) + fabs(yh))) return c + s * sinh(0.5 * (yl + yh));
         y = yn;
         x = c + s * sinh(y);
     }
-#undef PVAL
     return x;
 }
 

@@ -36,10 +36,10 @@ typedef struct nl_side {
     double t, lt, z0;  /* t = x − ζ > 0 and the S0 coordinate */
     double xb;         /* α = 1: −πx/(2β) + log(2/π) */
     int mode;          /* 0: ψ from −θ0, 1: φ from π/2 */
-    int kind;          /* integrand: 0 g e^{−g}; 1 e^{−g}; 2 −expm1(−g) */
+    int kinds;         /* integrands, bit k: 0 g e^{−g}; 1 e^{−g}; 2 −expm1(−g) */
 } nl_side;
 
-/* out[i] = the integrand at s[i] (u = e^s from the mode's endpoint), α ≠ 1; AVX2 + SLEEF.
- * Only call if the CPU has AVX2+FMA. */
+/* out[k·n + i] = integrand k (each k in S->kinds) at s[i] (u = e^s from the mode's endpoint),
+ * α ≠ 1; AVX2 + SLEEF.  Only call if the CPU has AVX2+FMA. */
 void nl_side_integrand_avx2(const nl_side *S, const double *s, double *out, size_t n);
 #endif
