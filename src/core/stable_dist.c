@@ -254,70 +254,150 @@ static double side_peak(const side *S, double *slope)
  * (then G20 itself is good to far below 1e−15 on these smooth, breakpoint-split pieces) or to
  * an absolute 1e−17 of the running total; otherwise bisect.  No extrapolation (GSL's QAGS
  * epsilon algorithm proved unstable on these integrands). */
-typedef struct gl_rule {
-    int n;
-    double x[20], w[20]; /* nodes and weights on [−1, 1] */
-} gl_rule;
-static _Thread_local gl_rule tl_g10, tl_g20;
+/* The Gauss–Kronrod 10/21 pair: the 10 Gauss–Legendre nodes first, then the 11 Kronrod nodes.
+ * Nodes and weights are GSL's own, read at first use: its qk21 rule probed with indicator
+ * functions on [−1, 1] gives the 21 nodes and Kronrod weights, its fixed Gauss–Legendre table
+ * the G10 weights.  A piece costs 10 evaluations when negligible and 21 with an error estimate
+ * (G10 and G20 cost 30). */
+typedef struct gk_rule {
+    int ready;
+    double x[21], wk[21], wg[10];
+} gk_rule;
+static _Thread_local gk_rule tl_gk;
 
-static int gl_rule_init(gl_rule *r, int n)
+typedef struct gk_probe {
+    double x[21];
+    int n, j;
+} gk_probe;
+
+static double gk_probe_fn(double x, void *vp)
 {
-    gsl_integration_glfixed_table *t = gsl_integration_glfixed_table_alloc((size_t)n);
+    gk_probe *p = vp;
+    if (p->j < 0) {
+        if (p->n < 21) p->x[p->n++] = x;
+        return 0.0;
+    }
+    return x == p->x[p->j] ? 1.0 : 0.0;
+}
+
+static int gk_rule_init(gk_rule *r)
+{
+    gk_probe p = {.n = 0, .j = -1};
+    gsl_function F = {gk_probe_fn, &p};
+    double wk[21], res, err, ra, rc;
+    gsl_integration_qk21(&F, -1.0, 1.0, &res, &err, &ra, &rc);
+    if (p.n != 21) return -1;
+    for (p.j = 0; p.j < 21; p.j++) gsl_integration_qk21(&F, -1.0, 1.0, &wk[p.j], &err, &ra, &rc);
+    gsl_integration_glfixed_table *t = gsl_integration_glfixed_table_alloc(10);
     if (!t) return -1;
-    for (int i = 0; i < n; i++) gsl_integration_glfixed_point(-1.0, 1.0, (size_t)i, &r->x[i], &r->w[i], t);
+    int ng = 0, nk = 10;
+    for (int j = 0; j < 21; j++) {
+        double xg = 0.0, wg = 0.0;
+        int gauss = 0;
+        for (size_t i = 0; i < 10 && !gauss; i++) {
+            gsl_integration_glfixed_point(-1.0, 1.0, i, &xg, &wg, t);
+            gauss = fabs(xg - p.x[j]) < 1e-14;
+        }
+        if (gauss && ng < 10) r->x[ng] = p.x[j], r->wk[ng] = wk[j], r->wg[ng] = wg, ng++;
+        else if (!gauss && nk < 21) r->x[nk] = p.x[j], r->wk[nk] = wk[j], nk++;
+    }
     gsl_integration_glfixed_table_free(t);
-    r->n = n;
+    if (ng != 10 || nk != 21) return -1;
+    r->ready = 1;
     return 0;
 }
 
-/* res[k] = the rule's estimate of ∫_a^b of each requested integrand k. */
-static void gl_apply(const gl_rule *r, const side *S, double a, double b, double res[3])
+#define GK_MAXP 40 /* pieces per batch */
+
+/* For the np pieces [a[j], b[j]]: the integrands at their 10 Gauss nodes into f10[j][k·10 + i]
+ * and the G10 estimates into g10[j][k].  One batch, so the vector lanes stay full. */
+static void gk_gauss(const side *S, const double *a, const double *b, int np, double (*f10)[30],
+                     double (*g10)[3])
 {
-    double c = 0.5 * (a + b), h = 0.5 * (b - a), sv[20], fv[3 * 20];
-    size_t n = (size_t)r->n;
-    for (size_t i = 0; i < n; i++) sv[i] = c + h * r->x[i];
+    double sv[GK_MAXP * 10], fv[3 * GK_MAXP * 10];
+    size_t n = (size_t)np * 10;
+    if (np <= 0) return;
+    for (int j = 0; j < np; j++)
+        for (int i = 0; i < 10; i++) sv[j * 10 + i] = 0.5 * (a[j] + b[j]) + 0.5 * (b[j] - a[j]) * tl_gk.x[i];
     side_integrand_n(S, sv, fv, n);
-    for (int k = 0; k < 3; k++) {
-        if (!(S->kinds >> k & 1)) continue;
-        double sum = 0.0;
-        for (size_t i = 0; i < n; i++) sum += r->w[i] * fv[k * n + i];
-        res[k] = h * sum;
+    for (int j = 0; j < np; j++)
+        for (int k = 0; k < 3; k++) {
+            if (!(S->kinds >> k & 1)) continue;
+            double sum = 0.0;
+            for (int i = 0; i < 10; i++) {
+                f10[j][k * 10 + i] = fv[k * n + j * 10 + i];
+                sum += tl_gk.wg[i] * f10[j][k * 10 + i];
+            }
+            g10[j][k] = 0.5 * (b[j] - a[j]) * sum;
+        }
+}
+
+/* The K21 estimates of the pieces listed in idx, from their Gauss values and 11 more
+ * evaluations each, one batch. */
+static void gk_kronrod(const side *S, const double *a, const double *b, const int *idx, int np,
+                       double (*f10)[30], double (*k21)[3])
+{
+    double sv[GK_MAXP * 11], fv[3 * GK_MAXP * 11];
+    size_t n = (size_t)np * 11;
+    if (np <= 0) return;
+    for (int m = 0; m < np; m++) {
+        int j = idx[m];
+        for (int i = 0; i < 11; i++) sv[m * 11 + i] = 0.5 * (a[j] + b[j]) + 0.5 * (b[j] - a[j]) * tl_gk.x[10 + i];
+    }
+    side_integrand_n(S, sv, fv, n);
+    for (int m = 0; m < np; m++) {
+        int j = idx[m];
+        for (int k = 0; k < 3; k++) {
+            if (!(S->kinds >> k & 1)) continue;
+            double sum = 0.0;
+            for (int i = 0; i < 10; i++) sum += tl_gk.wk[i] * f10[j][k * 10 + i];
+            for (int i = 0; i < 11; i++) sum += tl_gk.wk[10 + i] * fv[k * n + m * 11 + i];
+            k21[j][k] = 0.5 * (b[j] - a[j]) * sum;
+        }
     }
 }
 
-/* Adds ∫_a^b of each requested integrand to acc.  A piece is done when every integrand is
- * negligible there (|G10| ≤ 1e−2 of its tolerance) or G20 agrees with G10 to rel of itself or to
- * the absolute tolerance; else it is bisected. */
-static void adapt(const side *S, double a, double b, const double g10[3], double rel,
-                  const double tolabs[3], int depth, double acc[3])
+/* Adds ∫ over the np pieces [a[j], b[j]] (G10 values given) of each requested integrand to acc.
+ * A piece is done when every integrand is negligible there (|G10| ≤ 1e−2 of its tolerance) or
+ * K21 agrees with G10 to rel of itself or to the absolute tolerance (K21, far more accurate than
+ * G10, is kept); else it is bisected. */
+static void adapt(const side *S, const double *a, const double *b, int np, double (*g10)[3],
+                  double (*f10)[30], double rel, const double tolabs[3], int depth, double acc[3])
 {
-    int need = 0, ok = 1;
-    for (int k = 0; k < 3; k++)
-        if ((S->kinds >> k & 1) && fabs(g10[k]) > 1e-2 * tolabs[k]) need = 1;
-    double g20[3];
-    if (need) {
-        gl_apply(&tl_g20, S, a, b, g20);
+    int idx[GK_MAXP], nk = 0;
+    for (int j = 0; j < np; j++) {
+        int need = 0;
         for (int k = 0; k < 3; k++)
-            if ((S->kinds >> k & 1) && fabs(g20[k] - g10[k]) > rel * fabs(g20[k]) + tolabs[k]) ok = 0;
+            if ((S->kinds >> k & 1) && fabs(g10[j][k]) > 1e-2 * tolabs[k]) need = 1;
+        if (need) idx[nk++] = j;
+        else
+            for (int k = 0; k < 3; k++)
+                if (S->kinds >> k & 1) acc[k] += g10[j][k];
     }
-    if (!need || ok || depth >= 14) {
+    if (!nk) return;
+    double k21[GK_MAXP][3];
+    gk_kronrod(S, a, b, idx, nk, f10, k21);
+    for (int m = 0; m < nk; m++) {
+        int j = idx[m], ok = 1;
         for (int k = 0; k < 3; k++)
-            if (S->kinds >> k & 1) acc[k] += need ? g20[k] : g10[k];
-        return;
+            if ((S->kinds >> k & 1) && fabs(k21[j][k] - g10[j][k]) > rel * fabs(k21[j][k]) + tolabs[k]) ok = 0;
+        if (ok || depth >= 14) {
+            for (int k = 0; k < 3; k++)
+                if (S->kinds >> k & 1) acc[k] += k21[j][k];
+            continue;
+        }
+        double sa[2] = {a[j], 0.5 * (a[j] + b[j])}, sb[2] = {sa[1], b[j]}, sg[2][3], sf[2][30], half[3];
+        gk_gauss(S, sa, sb, 2, sf, sg);
+        for (int k = 0; k < 3; k++) half[k] = 0.5 * tolabs[k];
+        adapt(S, sa, sb, 2, sg, sf, rel, half, depth + 1, acc);
     }
-    double m = 0.5 * (a + b), l[3], r[3], half[3];
-    gl_apply(&tl_g10, S, a, m, l);
-    gl_apply(&tl_g10, S, m, b, r);
-    for (int k = 0; k < 3; k++) half[k] = 0.5 * tolabs[k];
-    adapt(S, a, m, l, rel, half, depth + 1, acc);
-    adapt(S, m, b, r, rel, half, depth + 1, acc);
 }
 
 /* ∫ over the whole θ-interval of the requested integrands (bit set kinds), into res[k].  The
  * half of the interval holding the peak is integrated in s = log u of the current mode with
  * breakpoints at the peak ± 2^k/slope; the other half in s = log(distance from the other end),
  * because both ends can carry algebraic singularities (g ~ u^p): in log variables they become
- * smooth exponentials.  Tolerances (measured on the reference grid, tests/reference/): G20 and
+ * smooth exponentials.  Tolerances (measured on the reference grid, tests/reference/): K21 and
  * G10 agreeing to 1e−9 of the piece or to 1e−11 of the whole integral over the piece count keeps
  * every reference point within its target.  Lower levels, for the search stages of the quantile:
  * ROUGH (1e−4, 1e−7) gives ~1e−7 relative, CRUDE (the G10 pieces, no refinement) ~1e−4 typically
@@ -327,7 +407,7 @@ static void side_integrate(side *S, double sstar, double slope, int kinds, int l
 {
     S->kinds = kinds;
     for (int k = 0; k < 3; k++) res[k] = 0.0;
-    if (!tl_g20.n && (gl_rule_init(&tl_g10, 10) || gl_rule_init(&tl_g20, 20))) {
+    if (!tl_gk.ready && gk_rule_init(&tl_gk)) {
         for (int k = 0; k < 3; k++) res[k] = NAN; /* out of memory: callers map NaN through */
         return;
     }
@@ -335,10 +415,10 @@ static void side_integrate(side *S, double sstar, double slope, int kinds, int l
     double shalf = log(0.5 * S->w);
     double slo = sstar - 45.0 / (slope < 1.0 ? slope : 1.0) - 40.0;
     if (slo < SMIN - 50.0) slo = SMIN - 50.0;
-    double pa[40], pb[16];
+    double pa[GK_MAXP + 1], pb[16];
     int na = 0, nb = 0;
     pa[na++] = slo;
-    static const double m[] = {-40, -20, -10, -4, -1.5, 0, 1.5, 4, 10, 20, 40};
+    static const double m[] = {-32, -12, -4, -1.5, 0, 1.5, 4, 12, 32};
     for (size_t i = 0; i < sizeof m / sizeof m[0]; i++) {
         double p = sstar + m[i] / slope;
         if (p > pa[na - 1] + 1e-12 && p < shalf - 1e-12) pa[na++] = p;
@@ -346,27 +426,27 @@ static void side_integrate(side *S, double sstar, double slope, int kinds, int l
     if (shalf > pa[na - 1]) pa[na++] = shalf;
     static const double d[] = {45, 12, 3, 0.5, 0};
     for (size_t i = 0; i < sizeof d / sizeof d[0]; i++) pb[nb++] = shalf - d[i];
-    double piece_a[40][3], piece_b[16][3], total[3] = {0, 0, 0}, tol[3];
-    for (int i = 0; i + 1 < na; i++) gl_apply(&tl_g10, S, pa[i], pa[i + 1], piece_a[i]);
+    double ga[GK_MAXP][3], gb[16][3], fa[GK_MAXP][30], fb[16][30], total[3] = {0, 0, 0}, tol[3];
+    gk_gauss(S, pa, pa + 1, na - 1, fa, ga);
     S->mode = !mode0;
-    for (int i = 0; i + 1 < nb; i++) gl_apply(&tl_g10, S, pb[i], pb[i + 1], piece_b[i]);
+    gk_gauss(S, pb, pb + 1, nb - 1, fb, gb);
     for (int k = 0; k < 3; k++) {
         if (!(kinds >> k & 1)) continue;
-        for (int i = 0; i + 1 < na; i++) total[k] += fabs(piece_a[i][k]);
-        for (int i = 0; i + 1 < nb; i++) total[k] += fabs(piece_b[i][k]);
+        for (int i = 0; i + 1 < na; i++) total[k] += fabs(ga[i][k]);
+        for (int i = 0; i + 1 < nb; i++) total[k] += fabs(gb[i][k]);
         tol[k] = (level == ROUGH ? 1e-7 : 1e-11) * total[k] / (na + nb);
         if (level == CRUDE) {
-            for (int i = 0; i + 1 < na; i++) res[k] += piece_a[i][k];
-            for (int i = 0; i + 1 < nb; i++) res[k] += piece_b[i][k];
+            for (int i = 0; i + 1 < na; i++) res[k] += ga[i][k];
+            for (int i = 0; i + 1 < nb; i++) res[k] += gb[i][k];
         }
     }
     S->mode = mode0;
     if (level == CRUDE) return;
     double rel = level == ROUGH ? 1e-4 : 1e-9;
     S->mode = !mode0;
-    for (int i = 0; i + 1 < nb; i++) adapt(S, pb[i], pb[i + 1], piece_b[i], rel, tol, 0, res);
+    adapt(S, pb, pb + 1, nb - 1, gb, fb, rel, tol, 0, res);
     S->mode = mode0;
-    for (int i = 0; i + 1 < na; i++) adapt(S, pa[i], pa[i + 1], piece_a[i], rel, tol, 0, res);
+    adapt(S, pa, pa + 1, na - 1, ga, fa, rel, tol, 0, res);
 }
 
 /* The three integrals share one peak search: compute what is asked. */
@@ -419,8 +499,12 @@ static void std_eval_a(double alpha, double beta, double z0, double t, int what,
     S.z0 = z0;
     side_choose_mode(&S);
     double slope, sstar = side_peak(&S, &slope);
-    /* kind 1 (∫e^{−g}) is the small tail: the cdf for α < 1, the sf for α > 1 */
-    int want_e = what & (alpha < 1.0 ? W_CDF : W_SF), want_m = what & (alpha < 1.0 ? W_SF : W_CDF);
+    /* kind 1 (∫e^{−g}) is the small tail: the cdf for α < 1, the sf for α > 1.  For α > 1 with
+     * F(ζ) = c0/π ≥ ½ the cdf is ≥ ½ on this side, so 1 − sf is as accurate and its integrand
+     * (e^{−g}, negligible where g is large) is cheaper than −expm1(−g). */
+    int cdf_by_sf = alpha > 1.0 && (what & W_CDF) && S.c0 >= PI2;
+    int want_e = (what & (alpha < 1.0 ? W_CDF : W_SF)) || cdf_by_sf;
+    int want_m = (what & (alpha < 1.0 ? W_SF : W_CDF)) && !cdf_by_sf;
     double I[3];
     side_integrate(&S, sstar, slope, ((what & W_PDF) ? 1 : 0) | (want_e ? 2 : 0) | (want_m ? 4 : 0),
                    what_level(what), I);
@@ -434,8 +518,8 @@ static void std_eval_a(double alpha, double beta, double z0, double t, int what,
             r->cdf = (S.c0 + ie) / M_PI;
             r->sf = im / M_PI;
         } else {
-            r->cdf = (S.c0 + im) / M_PI;
             r->sf = ie / M_PI;
+            r->cdf = cdf_by_sf ? 1.0 - r->sf : (S.c0 + im) / M_PI;
         }
         if (r->cdf > 1.0) r->cdf = 1.0;
         if (r->sf > 1.0) r->sf = 1.0;
