@@ -80,19 +80,9 @@ uint64_t nl_rng_below(nl_rng *g, uint64_t n)
     return (uint64_t)(m >> 64);
 }
 
-/* Eight consecutive blocks from the generator's counter (AVX2 when the CPU has it; the words
- * are the same either way), advancing the counter past them. */
-static void blocks8(nl_rng *g, uint32_t out[32])
-{
-    if (nl_cpu_avx2()) nl_philox8_avx2(g->seed, g->stream, g->counter, out);
-    else
-        for (int i = 0; i < 8; i++) nl_philox_at(g->seed, g->stream, g->counter + (uint64_t)i, out + 4 * i);
-    g->counter += 8;
-}
-
 /* Bulk path with exactly the words the one-at-a-time path would use: buffered words are
- * consumed first, then whole blocks straight from the counter (16 doubles per 8 blocks), and
- * the remainder one at a time again. */
+ * consumed first, then whole blocks straight from the counter (16 doubles per 8 blocks with
+ * AVX2, else 2 per block), and the remainder one at a time again. */
 void nl_rng_uniform_fill(nl_rng *g, double *out, size_t n)
 {
     size_t i = 0;
@@ -101,10 +91,16 @@ void nl_rng_uniform_fill(nl_rng *g, double *out, size_t n)
         return;
     }
     while (i < n && g->pos != 4) out[i++] = nl_rng_uniform(g);
-    uint32_t w[32];
-    for (; i + 16 <= n; i += 16) {
-        blocks8(g, w);
-        for (int k = 0; k < 16; k++) out[i + (size_t)k] = u53_to_open01(w[2 * k], w[2 * k + 1]);
+    if (nl_cpu_avx2()) {
+        for (; i + 16 <= n; i += 16, g->counter += 8)
+            nl_philox8_uniform16_avx2(g->seed, g->stream, g->counter, out + i);
+    } else {
+        uint32_t w[4];
+        for (; i + 2 <= n; i += 2, g->counter++) {
+            nl_philox_at(g->seed, g->stream, g->counter, w);
+            out[i] = u53_to_open01(w[0], w[1]);
+            out[i + 1] = u53_to_open01(w[2], w[3]);
+        }
     }
     for (; i < n; i++) out[i] = nl_rng_uniform(g);
 }
