@@ -152,6 +152,28 @@ describe("levy.stable accuracy against the mpmath reference", function()
     assert(worst <= 1e-11, string.format("worst sf error %.3g", worst))  -- reached: 3.4e-13
   end)
 
+  -- The integrand and the sampler have AVX-512, AVX2 and scalar (libm) code paths, chosen at
+  -- run time; NOISELAB_ISA caps the choice, so each is checked here on this machine.
+  it("every code path (AVX-512, AVX2, scalar libm) meets the same targets", function()
+    local exe = arg and arg[-1] or "./noiselab"
+    for _, isa in ipairs{"avx2", "scalar"} do
+      local p = io.popen("NOISELAB_ISA=" .. isa .. " " .. exe .. " " .. here .. "reference/stable_accuracy.lua 2>&1")
+      local out = p:read("a")
+      p:close()
+      local row = out:match("\n(| all |[^\n]*)")
+      assert(row, "no summary row from stable_accuracy.lua with NOISELAB_ISA=" .. isa .. ":\n" .. out)
+      local cells = {}
+      for share, worst in row:gmatch("%d+: ([%d.]+)%% | ([%d.e+-]+)") do
+        cells[#cells + 1] = {tonumber(share), tonumber(worst)}
+      end
+      assert.equal(3, #cells, row)
+      for k, q in ipairs{"pdf", "cdf", "sf"} do
+        assert(cells[k][1] >= 99, string.format("%s: %s only %.1f%% within 1e-12", isa, q, cells[k][1]))
+        assert(cells[k][2] <= 1e-11, string.format("%s: %s worst %g", isa, q, cells[k][2]))
+      end
+    end
+  end)
+
   it("quantile and isf invert the reference cdf / sf to 1e-12 in x", function()
     local n, bad, worst = 0, 0, 0
     for i, r in ipairs(rows) do
@@ -346,6 +368,33 @@ describe("levy.stable sampling", function()
         worst = math.max(worst, math.abs(x - y) / (1 + math.abs(y) * (1 + math.abs(math.log(math.abs(y) + 1e-300)))))
       end
       assert(worst < 1e-9, "alpha " .. a .. ": worst " .. worst)
+    end
+  end)
+
+  it("gives the same variates, to a few ulp, on every code path (NOISELAB_ISA)", function()
+    local exe = arg and arg[-1] or "./noiselab"
+    local laws = {{1.5, 0.5, "S1"}, {0.7, -1, "S1"}, {1, 0.3, "S1"}, {1.001, 0.5, "S0"}, {0.5, 1, "S0"}}
+    local script = "local nl = require 'noiselab'; for _, c in ipairs{"
+    for _, c in ipairs(laws) do script = script .. string.format("{%g,%g,'%s'},", c[1], c[2], c[3]) end
+    script = script .. "} do local x = nl.levy.stable{alpha = c[1], beta = c[2], param = c[3]}:sample(203, nl.rng.new(7)); "
+      .. "for i = 1, 203 do io.write(string.format('%a ', x:get(i))) end end"
+    for _, isa in ipairs{"avx2", "scalar"} do
+      local p = io.popen("NOISELAB_ISA=" .. isa .. " " .. exe .. " -e \"" .. script .. "\" 2>&1")
+      local out = p:read("a")
+      p:close()
+      local got = {}
+      for v in out:gmatch("%S+") do got[#got + 1] = tonumber(v) end
+      assert.equal(#laws * 203, #got, out:sub(1, 200))
+      local k, worst = 0, 0
+      for _, c in ipairs(laws) do
+        local x = levy.stable{alpha = c[1], beta = c[2], param = c[3]}:sample(203, nl.rng.new(7))
+        for i = 1, 203 do
+          k = k + 1
+          local a, b = x:get(i), got[k]
+          worst = math.max(worst, math.abs(a - b) / math.max(math.abs(a), 1e-3))
+        end
+      end
+      assert(worst <= 1e-13, string.format("%s path differs by %g", isa, worst))
     end
   end)
 

@@ -5,7 +5,8 @@
 #include <stddef.h>
 
 /* Run-time CPU features, detected once per process: AVX2 with FMA, and AVX-512F.  Every
- * ISA-specific path in the core (vecmath, rng, stable, estim) asks these. */
+ * ISA-specific path in the core (vecmath, rng, stable, estim, nn) asks these.  The environment
+ * variable NOISELAB_ISA=avx2 or =scalar caps them (to test or compare the other paths). */
 int nl_cpu_avx2(void);
 int nl_cpu_avx512(void);
 

@@ -174,11 +174,15 @@ static void side_integrand(const side *S, double s, double v[3])
     }
 }
 
-/* out[k·n + i] = integrand k at s[i]: four lanes at a time with SLEEF when the CPU has AVX2
- * (α ≠ 1). */
+/* out[k·n + i] = integrand k at s[i]: 8 or 4 lanes at a time with SLEEF when the CPU has
+ * AVX-512F or AVX2 (α ≠ 1). */
 static void side_integrand_n(const side *S, const double *s, double *out, size_t n)
 {
 #if defined(__x86_64__) && defined(__GNUC__)
+    if (!S->a1 && nl_cpu_avx512()) {
+        nl_side_integrand_avx512(S, s, out, n);
+        return;
+    }
     if (!S->a1 && nl_cpu_avx2()) {
         nl_side_integrand_avx2(S, s, out, n);
         return;

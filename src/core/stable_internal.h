@@ -23,8 +23,10 @@ void nl_cms_plan_init(nl_cms_plan *p, double alpha, double beta, double scale, d
                       int param);
 /* X from U1 (→ Φ) and U2 (→ W = −log U2), standard (scale 1, loc 0) in the plan's form. */
 double nl_cms_one(const nl_cms_plan *p, double u1, double u2);
-/* out[i] = scale·X(u1[i], u2[i]) + shift; AVX2 + SLEEF.  Only call if the CPU has AVX2+FMA. */
+/* out[i] = scale·X(u1[i], u2[i]) + shift; SLEEF vector kernels (stable_simd.h).  Only call the
+ * _avx2 one if the CPU has AVX2+FMA, the _avx512 one if it has AVX-512F. */
 void nl_cms_avx2(const nl_cms_plan *p, const double *u1, const double *u2, double *out, size_t n);
+void nl_cms_avx512(const nl_cms_plan *p, const double *u1, const double *u2, double *out, size_t n);
 
 /* Nolan's integrand for one standard law (α, β) on the side t = x − ζ > 0 (see stable_dist.c). */
 typedef struct nl_side {
@@ -40,6 +42,7 @@ typedef struct nl_side {
 } nl_side;
 
 /* out[k·n + i] = integrand k (each k in S->kinds) at s[i] (u = e^s from the mode's endpoint),
- * α ≠ 1; AVX2 + SLEEF.  Only call if the CPU has AVX2+FMA. */
+ * α ≠ 1; the same CPU conditions. */
 void nl_side_integrand_avx2(const nl_side *S, const double *s, double *out, size_t n);
+void nl_side_integrand_avx512(const nl_side *S, const double *s, double *out, size_t n);
 #endif

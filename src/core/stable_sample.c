@@ -138,7 +138,9 @@ void nl_stable_fill(nl_rng *g, double alpha, double beta, double scale, double l
             u2[i] = u[2 * i + 1];
         }
 #ifdef NL_HAVE_AVX2_PATH
-        if (nl_cpu_avx2()) {
+        if (nl_cpu_avx512()) {
+            nl_cms_avx512(&p, u1, u2, out, m);
+        } else if (nl_cpu_avx2()) {
             nl_cms_avx2(&p, u1, u2, out, m);
         } else
 #endif

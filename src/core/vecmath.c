@@ -7,15 +7,29 @@
 #include "noiselab/vecmath.h"
 #include "vecmath_impl.h"
 #include <math.h>
+#include <stdlib.h>
+#include <string.h>
 
 typedef enum { ISA_SCALAR, ISA_AVX2, ISA_AVX512 } isa_t;
+
+/* NOISELAB_ISA=avx2 or =scalar caps the instruction set (read once), so that the specs can run
+ * every code path on one machine. */
+static int isa_cap(void)
+{
+    static int cap = -1;
+    if (cap < 0) {
+        const char *e = getenv("NOISELAB_ISA");
+        cap = !e ? ISA_AVX512 : !strcmp(e, "scalar") ? ISA_SCALAR : !strcmp(e, "avx2") ? ISA_AVX2 : ISA_AVX512;
+    }
+    return cap;
+}
 
 int nl_cpu_avx2(void)
 {
     static int cached = -1;
     if (cached < 0) {
         __builtin_cpu_init();
-        cached = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+        cached = isa_cap() >= ISA_AVX2 && __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
     }
     return cached;
 }
@@ -25,7 +39,7 @@ int nl_cpu_avx512(void)
     static int cached = -1;
     if (cached < 0) {
         __builtin_cpu_init();
-        cached = __builtin_cpu_supports("avx512f");
+        cached = isa_cap() >= ISA_AVX512 && __builtin_cpu_supports("avx512f");
     }
     return cached;
 }
