@@ -12,6 +12,7 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <pthread.h>
 #include <sys/mman.h>
 
 static atomic_size_t live_bytes;
@@ -19,13 +20,48 @@ static atomic_size_t live_bytes;
 /* Blocks of 4 MiB and more are mapped directly and marked for transparent huge pages (as NumPy
  * does): the kernel zero-fills them lazily, first touches fault in 2 MiB at a time instead of
  * 4 KiB (measured here: 80 MB elementwise outputs went from ~270 ms to a few ms of faults), and
- * unmapping returns the memory at once. */
+ * unmapping returns the memory at once (but see the cache below). */
 #define NL_HUGE_MIN ((size_t)4 << 20)
+
+/* A few freed mappings are kept for reuse by an allocation of the same size, as glibc's malloc
+ * keeps freed memory in its heap: in a loop of same-sized big temporaries, mapping and faulting
+ * in fresh pages every iteration cost ~30 % of d:sample(1e6) here (perf: page-fault and
+ * hypervisor time).  At most MAP_CACHE blocks of at most MAP_CACHE_MAX bytes each. */
+#define MAP_CACHE 4
+#define MAP_CACHE_MAX ((size_t)64 << 20)
+static struct {
+    void *p;
+    size_t n;
+} map_cache[MAP_CACHE];
+static pthread_mutex_t map_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static void *map_cache_take(size_t nbytes)
+{
+    void *p = NULL;
+    pthread_mutex_lock(&map_lock);
+    for (int i = 0; i < MAP_CACHE && !p; i++)
+        if (map_cache[i].p && map_cache[i].n == nbytes) p = map_cache[i].p, map_cache[i].p = NULL;
+    pthread_mutex_unlock(&map_lock);
+    return p;
+}
+
+static int map_cache_put(void *p, size_t nbytes)
+{
+    int kept = 0;
+    if (nbytes > MAP_CACHE_MAX) return 0;
+    pthread_mutex_lock(&map_lock);
+    for (int i = 0; i < MAP_CACHE && !kept; i++)
+        if (!map_cache[i].p) map_cache[i].p = p, map_cache[i].n = nbytes, kept = 1;
+    pthread_mutex_unlock(&map_lock);
+    return kept;
+}
 
 static void *storage_alloc(size_t nbytes, int zero)
 {
     if (nbytes >= NL_HUGE_MIN) {
-        void *p = mmap(NULL, nbytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        void *p = map_cache_take(nbytes);
+        if (p) return zero ? memset(p, 0, nbytes) : p;
+        p = mmap(NULL, nbytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
         if (p == MAP_FAILED) return NULL;
         madvise(p, nbytes, MADV_HUGEPAGE);
         return p;
@@ -36,8 +72,10 @@ static void *storage_alloc(size_t nbytes, int zero)
 
 static void storage_free(void *p, size_t nbytes)
 {
-    if (nbytes >= NL_HUGE_MIN) munmap(p, nbytes);
-    else free(p);
+    if (nbytes >= NL_HUGE_MIN) {
+        if (!map_cache_put(p, nbytes)) munmap(p, nbytes);
+    } else
+        free(p);
 }
 
 const char *nl_status_string(nl_status s)
