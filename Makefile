@@ -44,7 +44,7 @@ $(EXE): $(EXE_OBJ) $(LIB_OBJ)
 $(SO): $(LIB_OBJ)
 	$(CC) $(CFLAGS_ALL) -shared -o $@ $^ $(filter-out -llua5.4 -lreadline,$(PKG_LIBS)) $(LDFLAGS)
 
-$(BUILD)/%.o: %.c $(wildcard include/noiselab/*.h) src/bind/common.h
+$(BUILD)/%.o: %.c $(wildcard include/noiselab/*.h src/core/*.h) src/bind/common.h
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) -c -o $@ $<
 

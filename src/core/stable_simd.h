@@ -1,14 +1,15 @@
 /* Internal: the vector kernels of the stable module, written once over the V* macros below and
- * instantiated per instruction set by stable_avx2.c (4 lanes) and stable_avx512.c (8 lanes).
- * Each instantiating file is compiled for its ISA by a pragma and called only after a run-time
- * CPU check, so the library stays generic x86-64.
+ * instantiated per instruction set by kernels_avx2.c (4 lanes) and kernels_avx512.c (8 lanes)
+ * with the macros of simd_avx2.h / simd_avx512.h.  Each instantiating file is compiled for its
+ * ISA by a pragma and called only after a run-time CPU check, so the library stays generic
+ * x86-64.
  *
- * The including file defines: VD (vector of doubles), VM (lane mask), VW (lanes), SIMD_NAME(f)
+ * The macros: VD (vector of doubles), VM (lane mask), VW (lanes), SIMD_NAME(f)
  * (the ISA-suffixed name), VSET, VLOAD, VSTORE, VADD, VSUB, VMUL, VDIV, VFMA(a,b,c) = a·b + c,
  * VFNMA(a,b,c) = c − a·b, VFMS(a,b,c) = a·b − c, VMAX, VMIN, VNEG, VABS, VLT, VGT (ordered
  * compares → VM), VMAND, VSEL(m, yes, no), VANY(m), VKEEP(m, v) (v where m, else 0), and SLEEF
  * wrappers: VSIN35, VCOS35, VSINCOS35(x, sin, cos) (assigns both), VLOG35, VEXP, VEXPM1, VSIN, VLOG,
- * VLOG1P (the 35 ones within 3.5 ulp, the others 1 ulp).
+ * VLOG1P, VSINCOS, VSQRT (the 35 ones within 3.5 ulp, the others 1 ulp, VSQRT exact).
  *
  * Kernels:
  *  - CMS sampler (stable_sample.c's nl_cms_one, the same formulas lane by lane).  The sampler

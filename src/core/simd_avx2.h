@@ -1,10 +1,7 @@
-/* The stable module's vector kernels (stable_simd.h) for AVX2 + FMA: four lanes, SLEEF's avx2
- * functions.  Compiled for AVX2 by the pragma and called only after a run-time CPU check. */
-#if defined(__x86_64__) && defined(__GNUC__)
-#pragma GCC target("avx2,fma")
-#include <immintrin.h>
-#include <sleef.h>
-
+/* Internal: the V* vector macros of the SIMD kernel templates (stable_simd.h, rng_simd.h) for
+ * AVX2 + FMA (4 lanes).  Include after the target pragma, <immintrin.h> and <sleef.h>. */
+#ifndef NOISELAB_SIMD_AVX2_H
+#define NOISELAB_SIMD_AVX2_H
 #define VD __m256d
 #define VM __m256d
 #define VW 4
@@ -42,6 +39,12 @@
 #define VEXPM1 Sleef_expm1d4_u10avx2
 #define VSIN Sleef_sind4_u10avx2
 #define VLOG Sleef_logd4_u10avx2
+#define VSQRT _mm256_sqrt_pd
+#define VSINCOS(arg, s, c)                          \
+    do {                                            \
+        Sleef___m256d_2 sc_ = Sleef_sincosd4_u10avx2(arg); \
+        (s) = sc_.x;                                \
+        (c) = sc_.y;                                \
+    } while (0)
 #define VLOG1P Sleef_log1pd4_u10avx2
-#include "stable_simd.h"
 #endif

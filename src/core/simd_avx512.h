@@ -1,13 +1,7 @@
-/* The stable module's vector kernels (stable_simd.h) for AVX-512F: eight lanes, SLEEF's
- * avx512f functions.  The logarithm is the 1-ulp one even where 3.5 ulp would do: SLEEF's
- * Sleef_logd8_u35avx512f ran at 47 M/s against 1283 M/s for the u10 one on our EPYC (one thread,
- * arguments in (0, 1)).  Compiled for AVX-512F by the pragma and called only after a run-time
- * CPU check. */
-#if defined(__x86_64__) && defined(__GNUC__)
-#pragma GCC target("avx512f")
-#include <immintrin.h>
-#include <sleef.h>
-
+/* Internal: the V* vector macros of the SIMD kernel templates (stable_simd.h, rng_simd.h) for
+ * AVX-512F (8 lanes).  Include after the target pragma, <immintrin.h> and <sleef.h>. */
+#ifndef NOISELAB_SIMD_AVX512_H
+#define NOISELAB_SIMD_AVX512_H
 #define VD __m512d
 #define VM __mmask8
 #define VW 8
@@ -45,6 +39,12 @@
 #define VEXPM1 Sleef_expm1d8_u10avx512f
 #define VSIN Sleef_sind8_u10avx512f
 #define VLOG Sleef_logd8_u10avx512f
+#define VSQRT _mm512_sqrt_pd
+#define VSINCOS(arg, s, c)                          \
+    do {                                            \
+        Sleef___m512d_2 sc_ = Sleef_sincosd8_u10avx512f(arg); \
+        (s) = sc_.x;                                \
+        (c) = sc_.y;                                \
+    } while (0)
 #define VLOG1P Sleef_log1pd8_u10avx512f
-#include "stable_simd.h"
 #endif
