@@ -81,7 +81,7 @@ uint64_t nl_rng_below(nl_rng *g, uint64_t n)
 }
 
 /* Bulk path with exactly the words the one-at-a-time path would use: buffered words are
- * consumed first, then whole blocks straight from the counter (16 doubles per 8 blocks with
+ * consumed first, then whole blocks straight from the counter (32 doubles per 16 blocks with
  * AVX2, else 2 per block), and the remainder one at a time again. */
 void nl_rng_uniform_fill(nl_rng *g, double *out, size_t n)
 {
@@ -92,8 +92,8 @@ void nl_rng_uniform_fill(nl_rng *g, double *out, size_t n)
     }
     while (i < n && g->pos != 4) out[i++] = nl_rng_uniform(g);
     if (nl_cpu_avx2()) {
-        for (; i + 16 <= n; i += 16, g->counter += 8)
-            nl_philox8_uniform16_avx2(g->seed, g->stream, g->counter, out + i);
+        for (; i + 32 <= n; i += 32, g->counter += 16)
+            nl_philox16_uniform32_avx2(g->seed, g->stream, g->counter, out + i);
     } else {
         uint32_t w[4];
         for (; i + 2 <= n; i += 2, g->counter++) {

@@ -17,36 +17,40 @@ static inline void mulhilo(__m256i a, __m256i m, __m256i *lo, __m256i *hi)
     *hi = _mm256_blend_epi32(_mm256_srli_epi64(even, 32), odd, 0xAA);
 }
 
-/* The Philox rounds on 8 counters (ctr_hi, ctr_lo + i): the four words of each block in lane i
- * of x[0..3]. */
-static void philox8(uint64_t seed, uint64_t ctr_hi, uint64_t ctr_lo, __m256i x[4])
+/* The Philox rounds on 2 × 8 counters (ctr_hi, ctr_lo + i), i = 0..15: the four words of block
+ * i in lane i % 8 of x[i / 8][0..3].  The two independent sets are interleaved so that their
+ * dependency chains (10 rounds of multiply, shift, blend, xor) overlap: measured 370 → 400 M
+ * uniforms/s against one set per call. */
+static void philox16(uint64_t seed, uint64_t ctr_hi, uint64_t ctr_lo, __m256i x[2][4])
 {
-    uint32_t c0[8], c1[8];
-    for (int i = 0; i < 8; i++) {
-        uint64_t c = ctr_lo + (uint64_t)i;
-        c0[i] = (uint32_t)c;
-        c1[i] = (uint32_t)(c >> 32);
-    }
-    __m256i x0 = _mm256_loadu_si256((const __m256i *)c0);
-    __m256i x1 = _mm256_loadu_si256((const __m256i *)c1);
-    __m256i x2 = _mm256_set1_epi32((int)(uint32_t)ctr_hi);
-    __m256i x3 = _mm256_set1_epi32((int)(uint32_t)(ctr_hi >> 32));
-    uint32_t k0 = (uint32_t)seed, k1 = (uint32_t)(seed >> 32);
     const __m256i m0 = _mm256_set1_epi32((int)PHILOX_M4x32_0), m1 = _mm256_set1_epi32((int)PHILOX_M4x32_1);
+    for (int h = 0; h < 2; h++) {
+        uint32_t c0[8], c1[8];
+        for (int i = 0; i < 8; i++) {
+            uint64_t c = ctr_lo + (uint64_t)(8 * h + i);
+            c0[i] = (uint32_t)c;
+            c1[i] = (uint32_t)(c >> 32);
+        }
+        x[h][0] = _mm256_loadu_si256((const __m256i *)c0);
+        x[h][1] = _mm256_loadu_si256((const __m256i *)c1);
+        x[h][2] = _mm256_set1_epi32((int)(uint32_t)ctr_hi);
+        x[h][3] = _mm256_set1_epi32((int)(uint32_t)(ctr_hi >> 32));
+    }
+    uint32_t k0 = (uint32_t)seed, k1 = (uint32_t)(seed >> 32);
     for (int r = 0; r < 10; r++) {
-        __m256i lo0, hi0, lo1, hi1;
-        mulhilo(x0, m0, &lo0, &hi0);
-        mulhilo(x2, m1, &lo1, &hi1);
-        __m256i y0 = _mm256_xor_si256(_mm256_xor_si256(hi1, x1), _mm256_set1_epi32((int)k0));
-        __m256i y2 = _mm256_xor_si256(_mm256_xor_si256(hi0, x3), _mm256_set1_epi32((int)k1));
-        x0 = y0;
-        x1 = lo1;
-        x2 = y2;
-        x3 = lo0;
+        const __m256i key0 = _mm256_set1_epi32((int)k0), key1 = _mm256_set1_epi32((int)k1);
+        for (int h = 0; h < 2; h++) {
+            __m256i lo0, hi0, lo1, hi1;
+            mulhilo(x[h][0], m0, &lo0, &hi0);
+            mulhilo(x[h][2], m1, &lo1, &hi1);
+            x[h][0] = _mm256_xor_si256(_mm256_xor_si256(hi1, x[h][1]), key0);
+            x[h][2] = _mm256_xor_si256(_mm256_xor_si256(hi0, x[h][3]), key1);
+            x[h][1] = lo1;
+            x[h][3] = lo0;
+        }
         k0 += PHILOX_W32_0;
         k1 += PHILOX_W32_1;
     }
-    x[0] = x0, x[1] = x1, x[2] = x2, x[3] = x3;
 }
 
 /* ((hi << 32 | lo) >> 11 + ½)·2^−53 for four 64-bit lanes, exactly as the scalar u53_to_open01:
@@ -63,23 +67,27 @@ static inline __m256d u53_open01(__m256i hl)
     return _mm256_mul_pd(_mm256_add_pd(kd, _mm256_set1_pd(0.5)), _mm256_set1_pd(0x1p-53));
 }
 
-void nl_philox8_uniform16_avx2(uint64_t seed, uint64_t ctr_hi, uint64_t ctr_lo, double out[16])
+void nl_philox16_uniform32_avx2(uint64_t seed, uint64_t ctr_hi, uint64_t ctr_lo, double out[32])
 {
-    __m256i x[4];
-    philox8(seed, ctr_hi, ctr_lo, x);
-    /* uniform 2i from words (0, 1) of block i, 2i + 1 from words (2, 3): 64-bit lanes hi:lo */
-    __m256i a_lo = _mm256_unpacklo_epi32(x[1], x[0]), a_hi = _mm256_unpackhi_epi32(x[1], x[0]);
-    __m256i b_lo = _mm256_unpacklo_epi32(x[3], x[2]), b_hi = _mm256_unpackhi_epi32(x[3], x[2]);
-    /* a_lo holds blocks 0, 1 | 4, 5; a_hi blocks 2, 3 | 6, 7 (per 128-bit half) */
-    __m256d ua_lo = u53_open01(a_lo), ua_hi = u53_open01(a_hi);
-    __m256d ub_lo = u53_open01(b_lo), ub_hi = u53_open01(b_hi);
-    /* interleave a and b per block: block j → out[2j], out[2j + 1] */
-    __m256d p0 = _mm256_unpacklo_pd(ua_lo, ub_lo); /* blocks 0 | 4 */
-    __m256d p1 = _mm256_unpackhi_pd(ua_lo, ub_lo); /* blocks 1 | 5 */
-    __m256d p2 = _mm256_unpacklo_pd(ua_hi, ub_hi); /* blocks 2 | 6 */
-    __m256d p3 = _mm256_unpackhi_pd(ua_hi, ub_hi); /* blocks 3 | 7 */
-    _mm256_storeu_pd(out + 0, _mm256_permute2f128_pd(p0, p1, 0x20));  /* blocks 0, 1 */
-    _mm256_storeu_pd(out + 4, _mm256_permute2f128_pd(p2, p3, 0x20));  /* blocks 2, 3 */
-    _mm256_storeu_pd(out + 8, _mm256_permute2f128_pd(p0, p1, 0x31));  /* blocks 4, 5 */
-    _mm256_storeu_pd(out + 12, _mm256_permute2f128_pd(p2, p3, 0x31)); /* blocks 6, 7 */
+    __m256i xs[2][4];
+    philox16(seed, ctr_hi, ctr_lo, xs);
+    for (int h = 0; h < 2; h++) {
+        const __m256i *x = xs[h];
+        double *o = out + 16 * h;
+        /* uniform 2i from words (0, 1) of block i, 2i + 1 from words (2, 3): 64-bit lanes hi:lo */
+        __m256i a_lo = _mm256_unpacklo_epi32(x[1], x[0]), a_hi = _mm256_unpackhi_epi32(x[1], x[0]);
+        __m256i b_lo = _mm256_unpacklo_epi32(x[3], x[2]), b_hi = _mm256_unpackhi_epi32(x[3], x[2]);
+        /* a_lo holds blocks 0, 1 | 4, 5; a_hi blocks 2, 3 | 6, 7 (per 128-bit half) */
+        __m256d ua_lo = u53_open01(a_lo), ua_hi = u53_open01(a_hi);
+        __m256d ub_lo = u53_open01(b_lo), ub_hi = u53_open01(b_hi);
+        /* interleave a and b per block: block j → o[2j], o[2j + 1] */
+        __m256d p0 = _mm256_unpacklo_pd(ua_lo, ub_lo); /* blocks 0 | 4 */
+        __m256d p1 = _mm256_unpackhi_pd(ua_lo, ub_lo); /* blocks 1 | 5 */
+        __m256d p2 = _mm256_unpacklo_pd(ua_hi, ub_hi); /* blocks 2 | 6 */
+        __m256d p3 = _mm256_unpackhi_pd(ua_hi, ub_hi); /* blocks 3 | 7 */
+        _mm256_storeu_pd(o + 0, _mm256_permute2f128_pd(p0, p1, 0x20));  /* blocks 0, 1 */
+        _mm256_storeu_pd(o + 4, _mm256_permute2f128_pd(p2, p3, 0x20));  /* blocks 2, 3 */
+        _mm256_storeu_pd(o + 8, _mm256_permute2f128_pd(p0, p1, 0x31));  /* blocks 4, 5 */
+        _mm256_storeu_pd(o + 12, _mm256_permute2f128_pd(p2, p3, 0x31)); /* blocks 6, 7 */
+    }
 }
