@@ -12,7 +12,8 @@
 --   exit       mean exit time from the basin (−1, 1) of f'(x) = K(x − x³) against 1/η, for clip
 --              levels b giving l* = 1, 2, 3, with fitted log-log slopes vs 1 + l*(α − 1);
 --   occupancy  time spent in a narrow basin of a piecewise-quadratic three-well landscape,
---              with and without truncation, as η shrinks;
+--              with and without truncation, and with Gaussian noise (the control), as η
+--              shrinks;
 --   lenet      the LeNet-like net of Zhu et al. (2019) on 1000 clean + 200 relabelled
 --              Fashion-MNIST images, five arms (GD, SGD, SGD + clipping, SGD + heavy-tailed
 --              noise, heavy-tailed noise + clipping): test accuracy and sharpness
@@ -37,6 +38,7 @@ local exp = nl.experiment{
     -- occupancy: minima, basin edges, curvatures; the narrow basin is the middle one
     minima = {-2.0, 0.0, 2.0}, edges = {-0.5, 0.5}, curvature = {5.0, 5.0, 5.0},
     occ_clip = 0.6, occ_etas = {0.04, 0.02, 0.01}, occ_paths = 100, occ_steps = 4000000,
+    occ_gauss_sigma = 8.0,
     -- LeNet-like net
     n_clean = 1000, n_noisy = 200, test_n = 10000, iterations = 3000, gd_iterations = 1000,
     gd_lr = 0.1, sgd_lr = 0.07, sgd_batch = 20,
@@ -51,6 +53,7 @@ local exp = nl.experiment{
     exit_max_steps = "step limit; paths still inside are censored",
     minima = "minima of the three-well landscape", edges = "basin edges",
     occ_clip = "truncation level in the occupancy part (narrow basin needs 1 jump, wide ones 3)",
+    occ_gauss_sigma = "sd of the Gaussian-noise control in the occupancy part",
     n_clean = "clean training images", n_noisy = "extra images with random labels",
     iterations = "training iterations per SGD arm",
     gd_iterations = "iterations of the full-batch GD arm (each costs n_clean + n_noisy samples)",
@@ -134,27 +137,38 @@ if want("occupancy") then
   exp:phase("occupancy", function()
     local basins = {{-1e300, cfg.edges[1]}, {cfg.edges[1], cfg.edges[2]}, {cfg.edges[2], 1e300}}
     local pareto = {kind = "pareto", alpha = cfg.alpha, scale = 1, symmetric = true}
+    -- the Gaussian-noise control (light tails: leaving a basin takes a climb, not a jump)
+    local gauss = {kind = "gaussian", sigma = cfg.occ_gauss_sigma}
+    local arms = {
+      {name = "truncated", label = "Pareto, truncated b=" .. cfg.occ_clip, noise = pareto, clip = true,
+       key = "occ_narrow_truncated"},
+      {name = "untruncated", label = "Pareto, no truncation", noise = pareto, key = "occ_narrow_untruncated"},
+      {name = "gaussian truncated", label = "Gaussian sigma=" .. cfg.occ_gauss_sigma .. ", truncated",
+       noise = gauss, clip = true, key = "occ_narrow_gaussian"},
+    }
     local rows, series = {}, {}
-    for _, clipped in ipairs{true, false} do
-      local xs, ys = {}, {}
+    for _, arm in ipairs(arms) do
+      local xs, ys, away = {}, {}, {}
       for _, eta in ipairs(cfg.occ_etas) do
         -- start in the left wide basin: a start in the narrow one would add its first stay
         local r = nl.sde.simulate{scheme = "sgd", eta = eta, steps = cfg.occ_steps,
           paths = cfg.occ_paths, x0 = cfg.minima[1], drift = "multi_well", minima = cfg.minima,
-          edges = cfg.edges, curvature = cfg.curvature, noise = pareto,
-          clip = clipped and {b = cfg.occ_clip, kind = "norm"} or nil, basins = basins}
+          edges = cfg.edges, curvature = cfg.curvature, noise = arm.noise,
+          clip = arm.clip and {b = cfg.occ_clip, kind = "norm"} or nil, basins = basins}
         local occ = r.occupancy:mean(1)      -- mean over paths, one entry per basin
         local narrow = occ:get(2)
-        rows[#rows + 1] = {clipped and "truncated" or "untruncated", eta, occ:get(1), narrow, occ:get(3)}
-        xs[#xs + 1], ys[#ys + 1] = 1 / eta, narrow
+        rows[#rows + 1] = {arm.name, eta, occ:get(1), narrow, occ:get(3)}
+        away[#away + 1] = 1 - occ:get(1)
+        -- log axes: a zero occupancy (never visited) is left out of the figure, kept in the CSV
+        if narrow > 0 then xs[#xs + 1], ys[#ys + 1] = 1 / eta, narrow end
       end
-      series[#series + 1] = {name = clipped and ("truncated, b=" .. cfg.occ_clip) or "no truncation",
-        x = xs, y = ys, style = "linespoints"}
-      exp.results[(clipped and "occ_narrow_truncated" or "occ_narrow_untruncated")] = ys
+      if #xs > 0 then series[#series + 1] = {name = arm.label, x = xs, y = ys, style = "linespoints"} end
+      exp.results[arm.key] = ys
+      exp.results[arm.key:gsub("narrow", "away_from_start")] = away
     end
     exp:csv("occupancy.csv", {"dynamics", "eta", "left_wide", "narrow", "right_wide"}, rows)
     exp:plot("line", {file = "fig_occupancy", title = string.format(
-      "fraction of time in the narrow basin (%g, %g), Pareto alpha=%g", cfg.edges[1], cfg.edges[2], cfg.alpha),
+      "fraction of time in the narrow basin (%g, %g), Pareto alpha=%g vs Gaussian", cfg.edges[1], cfg.edges[2], cfg.alpha),
       xlabel = "1 / eta", ylabel = "occupancy of the narrow basin", logx = true, logy = true,
       key = "bottom left", series = series})
   end)

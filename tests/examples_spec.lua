@@ -246,6 +246,11 @@ describe("examples (--smoke)", function()
       -- truncation empties the narrow basin
       local t, u = r.occ_narrow_truncated[1], r.occ_narrow_untruncated[1]
       assert.is_true(t < u / 5, string.format("narrow occupancy %g (truncated) vs %g", t, u))
+      -- the Gaussian control: per unit of time away from the start basin it spends several
+      -- times more in the narrow basin than truncated heavy-tailed noise does
+      local g, ga, ta = r.occ_narrow_gaussian[1], r.occ_away_from_start_gaussian[1], r.occ_away_from_start_truncated[1]
+      assert.is_true(ga > 0 and ta > 0, "no exploration: " .. ga .. ", " .. ta)
+      assert.is_true(g / ga > 3 * t / ta, string.format("narrow share of time away: Gaussian %g, truncated Pareto %g", g / ga, t / ta))
     end)
 
     it("trains the LeNet-like net (11,330 parameters) in five arms", function()
