@@ -20,12 +20,17 @@
  *    with every trigonometric factor rewritten in that small variable, so peaks at 1e−200 from
  *    an endpoint (far tails, x near ζ) are resolved.  The peak (g = 1) is located by a
  *    safeguarded secant/bisection in s = log(ψ or φ), and the integral is done in s by
- *    adaptive Gauss–Legendre (GSL's fixed tables) with breakpoints at the peak ± 2^k/slope, so
+ *    adaptive Gauss–Kronrod 10/21 (GSL's nodes) with breakpoints at the peak ± c/slope, so
  *    the integrand's width is always resolved; the other half of the θ interval is done in the
  *    log-distance from the other end (algebraic end singularities g ~ u^p become smooth).
  *    The tails then need no separate series: heavy tails put the peak at φ ~ t^{−α}.
  *  - cdf and sf are each computed from the integral that is small in its own tail
  *    (∫e^{−g} or ∫−expm1(−g)), so both tails keep relative accuracy.
+ *  - Speed: the integrand is evaluated 8 (AVX-512F) or 4 (AVX2) nodes at a time with SLEEF
+ *    (stable_simd.h), all pieces of a pass in one batch, and the pdf and a tail probability in
+ *    one pass (they share g); quantiles run Newton on cheaper integrals first (qsolve).
+ *    make bench, one thread: pdf 2.1e5/s, cdf 1.9e5/s (1.6e4 and 1.8e4 with libm, one node at
+ *    a time, G10/G20), quantile 4.9e4/s (1.8e3).
  *  - Exact closed forms: α = 2 (Gauss, variance 2σ²), α = 1 β = 0 (Cauchy), α = ½ β = ±1
  *    (Lévy).  Outside the support (α < 1, β = ±1) pdf = 0 and cdf/sf are exactly 0 or 1.
  * Accuracy verified against tests/reference/stable_reference.csv (mpmath, two methods agreeing
@@ -254,11 +259,9 @@ static double side_peak(const side *S, double *slope)
     return sstar;
 }
 
-/* Adaptive Gauss–Legendre on [a, b]: G20 is accepted when it agrees with G10 to 1e−9 relative
- * (then G20 itself is good to far below 1e−15 on these smooth, breakpoint-split pieces) or to
- * an absolute 1e−17 of the running total; otherwise bisect.  No extrapolation (GSL's QAGS
- * epsilon algorithm proved unstable on these integrands). */
-/* The Gauss–Kronrod 10/21 pair: the 10 Gauss–Legendre nodes first, then the 11 Kronrod nodes.
+/* Adaptive Gauss–Kronrod on the breakpoint pieces (bisecting a piece whose K21 and G10 disagree;
+ * no extrapolation: GSL's QAGS epsilon algorithm proved unstable on these integrands).
+ * The Gauss–Kronrod 10/21 pair: the 10 Gauss–Legendre nodes first, then the 11 Kronrod nodes.
  * Nodes and weights are GSL's own, read at first use: its qk21 rule probed with indicator
  * functions on [−1, 1] gives the 21 nodes and Kronrod weights, its fixed Gauss–Legendre table
  * the G10 weights.  A piece costs 10 evaluations when negligible and 21 with an error estimate
