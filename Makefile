@@ -83,8 +83,8 @@ $(BUILD)/lua_embed.o: $(BUILD)/lua_embed.c src/modules.h
 DEPS_BUILD := build-essential pkg-config lua5.4 liblua5.4-dev libopenblas-dev libgsl-dev \
               libreadline-dev zlib1g-dev librandom123-dev libsleef-dev lua-busted \
               dataset-fashion-mnist gnuplot-nox
-DEPS_TEST := python3-numpy python3-scipy python3-mpmath tmux
-DEPS_BENCH := python3-torch
+# python3-torch is a test dependency too: the nn and optim specs check parity with PyTorch
+DEPS_TEST := python3-numpy python3-scipy python3-mpmath python3-torch tmux
 define install_missing
 	@missing=$$(for p in $(1); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed' || echo $$p; done); \
 	if [ -z "$$missing" ]; then echo "deps: all of [$(strip $(1))] present"; \
@@ -102,7 +102,6 @@ deps:
 test-deps: deps
 	$(call install_missing,$(DEPS_TEST))
 bench-deps: test-deps
-	$(call install_missing,$(DEPS_BENCH))
 
 # ---- running ----
 # The main experiment: Simsekli et al. (2019) in its quick mode; its last line names the figure.
