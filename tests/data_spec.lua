@@ -227,12 +227,8 @@ describe("nl.data.fashion_mnist", function()
       local shifted = raw:sub(1, 8) .. raw:sub(9):gsub(".", function(ch)
         return string.char((ch:byte() + 1) % 10) end)
       writefile(dir .. "/fashion-mnist/t10k-labels-idx1-ubyte.gz", shifted)
-      -- the interpreter running this spec (busted --lua=...), so sanitizer builds test themselves
-      local exe = arg and arg[-1] or "./noiselab"
-      local p = io.popen("NOISELAB_DATA=" .. dir .. " " .. exe .. " -e 'local nl = require \"noiselab\"; "
-        .. "local d = nl.data.fashion_mnist{split = \"test\", n = 3}; print(math.tointeger(d.y:get(1)), math.tointeger(d.y:get(2)), math.tointeger(d.y:get(3)))' 2>&1")
-      local out = p:read("a")
-      p:close()
+      local out = H.noiselab({NOISELAB_DATA = dir}, "-e", "local nl = require 'noiselab'; "
+        .. "local d = nl.data.fashion_mnist{split = 'test', n = 3}; print(math.tointeger(d.y:get(1)), math.tointeger(d.y:get(2)), math.tointeger(d.y:get(3)))")
       local want = {}
       for i = 1, 3 do want[i] = tostring((ref.test.first_labels[i] + 1) % 10 + 1) end
       assert.are.same(want, {out:match("(%S+)%s+(%S+)%s+(%S+)")})

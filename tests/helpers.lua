@@ -29,6 +29,26 @@ function M.python(code)
   return out
 end
 
+--- Run the interpreter of this spec run (busted --lua=…, so a sanitizer build tests itself) with
+--- extra environment variables (a table) on the given arguments; returns stdout and stderr.
+function M.noiselab(env, ...)
+  local cmd = {}
+  for k, v in pairs(env) do cmd[#cmd + 1] = k .. "=" .. sh_quote(v) end
+  cmd[#cmd + 1] = sh_quote(arg and arg[-1] or "./noiselab")
+  for _, a in ipairs{...} do cmd[#cmd + 1] = sh_quote(a) end
+  local p = assert(io.popen(table.concat(cmd, " ") .. " 2>&1"))
+  local out = p:read("a")
+  p:close()
+  return out
+end
+
+--- The numbers in a whitespace-separated text (e.g. values printed with %a).
+function M.numbers(text)
+  local t = {}
+  for v in text:gmatch("%S+") do t[#t + 1] = tonumber(v) end
+  return t
+end
+
 --- A fresh temporary directory (removed by M.rmtree).
 function M.tmpdir()
   local p = assert(io.popen("mktemp -d /tmp/noiselab-test.XXXXXX"))

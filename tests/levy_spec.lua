@@ -16,7 +16,8 @@ local levy = nl.levy
 
 local here = (debug.getinfo(1, "S").source:match("^@(.*[/\\])") or "./")
 
-local errs = require("tests.helpers").errors_with
+local H = require "tests.helpers"
+local errs = H.errors_with
 
 local function rel(a, b)
   if a == b then return 0 end
@@ -155,11 +156,8 @@ describe("levy.stable accuracy against the mpmath reference", function()
   -- The integrand and the sampler have AVX-512, AVX2 and scalar (libm) code paths, chosen at
   -- run time; NOISELAB_ISA caps the choice, so each is checked here on this machine.
   it("every code path (AVX-512, AVX2, scalar libm) meets the same targets", function()
-    local exe = arg and arg[-1] or "./noiselab"
     for _, isa in ipairs{"avx2", "scalar"} do
-      local p = io.popen("NOISELAB_ISA=" .. isa .. " " .. exe .. " " .. here .. "reference/stable_accuracy.lua 2>&1")
-      local out = p:read("a")
-      p:close()
+      local out = H.noiselab({NOISELAB_ISA = isa}, here .. "reference/stable_accuracy.lua")
       local row = out:match("\n(| all |[^\n]*)")
       assert(row, "no summary row from stable_accuracy.lua with NOISELAB_ISA=" .. isa .. ":\n" .. out)
       local cells = {}
@@ -372,18 +370,14 @@ describe("levy.stable sampling", function()
   end)
 
   it("gives the same variates, to a few ulp, on every code path (NOISELAB_ISA)", function()
-    local exe = arg and arg[-1] or "./noiselab"
     local laws = {{1.5, 0.5, "S1"}, {0.7, -1, "S1"}, {1, 0.3, "S1"}, {1.001, 0.5, "S0"}, {0.5, 1, "S0"}}
     local script = "local nl = require 'noiselab'; for _, c in ipairs{"
     for _, c in ipairs(laws) do script = script .. string.format("{%g,%g,'%s'},", c[1], c[2], c[3]) end
     script = script .. "} do local x = nl.levy.stable{alpha = c[1], beta = c[2], param = c[3]}:sample(203, nl.rng.new(7)); "
       .. "for i = 1, 203 do io.write(string.format('%a ', x:get(i))) end end"
     for _, isa in ipairs{"avx2", "scalar"} do
-      local p = io.popen("NOISELAB_ISA=" .. isa .. " " .. exe .. " -e \"" .. script .. "\" 2>&1")
-      local out = p:read("a")
-      p:close()
-      local got = {}
-      for v in out:gmatch("%S+") do got[#got + 1] = tonumber(v) end
+      local out = H.noiselab({NOISELAB_ISA = isa}, "-e", script)
+      local got = H.numbers(out)
       assert.equal(#laws * 203, #got, out:sub(1, 200))
       local k, worst = 0, 0
       for _, c in ipairs(laws) do

@@ -2,6 +2,7 @@
 -- distribution checks (Kolmogorov-Smirnov against exact cdfs, chi-squared for integers).
 local nl = require "noiselab"
 local T = nl.tensor
+local H = require "tests.helpers"
 
 -- Kolmogorov-Smirnov distance of sorted sample x (tensor) to cdf F.
 local function ks_distance(x, F)
@@ -74,7 +75,6 @@ describe("rng", function()
 
   it("gives the same uniforms bit for bit, and normals to a few ulp, on every code path", function()
     -- NOISELAB_ISA caps the instruction set (AVX-512, AVX2, scalar libm)
-    local exe = arg and arg[-1] or "./noiselab"
     local script = "local nl = require 'noiselab'; local g = nl.rng.new(11); "
       .. "local u, z = g:uniform(203), g:normal(203); "
       .. "for i = 1, 203 do io.write(string.format('%a ', u:get(i))) end; "
@@ -82,11 +82,8 @@ describe("rng", function()
     local g = nl.rng.new(11)
     local u, z = g:uniform(203), g:normal(203)  -- 203: whole 64- and 32-uniform vector fills and a tail
     for _, isa in ipairs{"avx2", "scalar"} do
-      local p = io.popen("NOISELAB_ISA=" .. isa .. " " .. exe .. " -e \"" .. script .. "\" 2>&1")
-      local out = p:read("a")
-      p:close()
-      local got = {}
-      for v in out:gmatch("%S+") do got[#got + 1] = tonumber(v) end
+      local out = H.noiselab({NOISELAB_ISA = isa}, "-e", script)
+      local got = H.numbers(out)
       assert.equal(406, #got, out:sub(1, 200))
       for i = 1, 203 do assert.equal(u:get(i), got[i]) end
       local worst = 0
