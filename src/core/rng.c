@@ -92,12 +92,12 @@ void nl_rng_uniform_fill(nl_rng *g, double *out, size_t n)
     }
     while (i < n && g->pos != 4) out[i++] = nl_rng_uniform(g);
     if (nl_cpu_avx512()) {
-        for (; i + 64 <= n; i += 64, g->counter += 32)
-            nl_philox32_uniform64_avx512(g->seed, g->stream, g->counter, out + i);
+        for (; i + 2 * NL_PHILOX_BLOCKS_AVX512 <= n; i += 2 * NL_PHILOX_BLOCKS_AVX512, g->counter += NL_PHILOX_BLOCKS_AVX512)
+            nl_philox_uniforms_avx512(g->seed, g->stream, g->counter, out + i);
     }
     if (nl_cpu_avx2()) {
-        for (; i + 32 <= n; i += 32, g->counter += 16)
-            nl_philox16_uniform32_avx2(g->seed, g->stream, g->counter, out + i);
+        for (; i + 2 * NL_PHILOX_BLOCKS_AVX2 <= n; i += 2 * NL_PHILOX_BLOCKS_AVX2, g->counter += NL_PHILOX_BLOCKS_AVX2)
+            nl_philox_uniforms_avx2(g->seed, g->stream, g->counter, out + i);
     } else {
         uint32_t w[4];
         for (; i + 2 <= n; i += 2, g->counter++) {

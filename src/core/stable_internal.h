@@ -1,5 +1,5 @@
 /* Internal to the stable_*.c files: the per-(α, β, param) constants of the CMS sampler, and
- * the per-(α, β, x) state of Nolan's integrand (stable_dist.c, stable_avx2.c). */
+ * the per-(α, β, x) state of Nolan's integrand (stable_dist.c, stable_simd.h). */
 #ifndef NOISELAB_STABLE_INTERNAL_H
 #define NOISELAB_STABLE_INTERNAL_H
 #include <stddef.h>

@@ -11,7 +11,8 @@
  *
  * Build and run from the repository root:
  *   cc -O2 -std=c11 -D_GNU_SOURCE -Iinclude tests/reference/estim_mcculloch_tables.c \
- *      src/core/stable_dist.c src/core/stable_sample.c src/core/stable_avx2.c src/core/rng.c \
+ *      src/core/stable_dist.c src/core/stable_sample.c src/core/kernels_avx*.c src/core/rng.c \
+ *      src/core/vecmath*.c \
  *      $(pkg-config --cflags sleef) -lgsl -lopenblas -lsleef -lm -o /tmp/mctab
  *   /tmp/mctab > src/core/estim_mcculloch_table.c
  * It checks that nu_alpha decreases in α (exit 1 if not) and notes where nu_beta fails to
