@@ -1,5 +1,6 @@
 /* The SIMD kernel templates (stable_simd.h: CMS sampler and Nolan's integrand; rng_simd.h:
- * Box–Muller) for AVX2 + FMA: four lanes, SLEEF's avx2 functions.  Compiled for AVX2 by the pragma and called only after a run-time CPU check. */
+ * Philox and Box–Muller) for AVX2 + FMA: four double lanes, SLEEF's avx2 functions.  Compiled
+ * for AVX2 by the pragma and called only after a run-time CPU check. */
 #if defined(__x86_64__) && defined(__GNUC__)
 #pragma GCC target("avx2,fma")
 #include <immintrin.h>
